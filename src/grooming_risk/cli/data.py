@@ -1,0 +1,7 @@
+"""`grooming-risk data ...`: dataset statistics, importers and splits."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,1 @@
+"""Datasets: the synthetic generator, licensed-corpus importers, splits, statistics and cards."""
