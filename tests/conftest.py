@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,11 +55,60 @@ def _conv(cid: str, label: str, lines: list[tuple[str, str, list[str]]], hard: b
 def toy_conversations(copies: int = 4) -> list[Conversation]:
     """A small, clearly separable labelled set for plumbing tests (not for quality claims)."""
     base = [
-        ("benign", [("a", "gg that round was wild", []), ("b", "lol yeah rematch?", []), ("a", "sure after dinner", [])], False),
-        ("benign", [("a", "did you finish the maths homework", []), ("b", "nearly, q4 is hard", []), ("a", "same", []), ("b", "ask miss tan tomorrow", [])], False),
-        ("benign", [("m", "dont tell dad about the party ok its a surprise", []), ("k", "ok mum i wont", []), ("m", "love you", [])], True),
-        ("grooming", [("x", "hey nice build", []), ("y", "thanks", []), ("x", "how old are you btw", ["age_probing"]), ("y", "13", []), ("x", "you seem really mature, keep this between us ok", ["flattery_trust", "secrecy"]), ("x", "add me on snap", ["platform_migration"])], False),
-        ("sextortion", [("p", "hi cutie", []), ("p", "send me a selfie", ["image_request"]), ("v", "why", []), ("p", "i will send your pics to your school unless you pay 100 in gift cards tonight", ["threat_coercion", "financial_demand"])], False),
+        (
+            "benign",
+            [
+                ("a", "gg that round was wild", []),
+                ("b", "lol yeah rematch?", []),
+                ("a", "sure after dinner", []),
+            ],
+            False,
+        ),
+        (
+            "benign",
+            [
+                ("a", "did you finish the maths homework", []),
+                ("b", "nearly, q4 is hard", []),
+                ("a", "same", []),
+                ("b", "ask miss tan tomorrow", []),
+            ],
+            False,
+        ),
+        (
+            "benign",
+            [
+                ("m", "dont tell dad about the party ok its a surprise", []),
+                ("k", "ok mum i wont", []),
+                ("m", "love you", []),
+            ],
+            True,
+        ),
+        (
+            "grooming",
+            [
+                ("x", "hey nice build", []),
+                ("y", "thanks", []),
+                ("x", "how old are you btw", ["age_probing"]),
+                ("y", "13", []),
+                ("x", "you seem really mature, keep this between us ok", ["flattery_trust", "secrecy"]),
+                ("x", "add me on snap", ["platform_migration"]),
+            ],
+            False,
+        ),
+        (
+            "sextortion",
+            [
+                ("p", "hi cutie", []),
+                ("p", "send me a selfie", ["image_request"]),
+                ("v", "why", []),
+                (
+                    "p",
+                    "i will send your pics to your school unless you pay 100 in gift cards tonight",
+                    ["threat_coercion", "financial_demand"],
+                ),
+            ],
+            False,
+        ),
     ]
     out = []
     for k in range(copies):
@@ -76,9 +124,41 @@ def toy() -> list[Conversation]:
 
 
 @pytest.fixture
-def mlflow_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def mlflow_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """An isolated MLflow SQLite store and working directory per test."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.chdir(tmp_path)
-    yield uri
+    return uri
+
+
+@pytest.fixture(scope="session")
+def tiny_artifact(tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained sequence-model artifact on the tiny encoder: for plumbing tests of front ends."""
+    import torch
+
+    from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+    from grooming_risk.model.artifact import ArtifactMeta, Thresholds, save_artifact
+    from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder
+    from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES
+    from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
+
+    torch.manual_seed(1)
+    encoder = HFMessageEncoder(EncoderSettings(name=str(tiny_encoder_dir), max_length=32))
+    model = RiskSequenceModel(
+        SequenceModelConfig(encoder.dim, FEATURE_DIM, len(RISK_CATEGORIES), hidden=16)
+    ).eval()
+    reference = {**encoder.reference(), "embedded": True}
+    meta = ArtifactMeta(
+        kind="sequence",
+        model_version="tiny-test-1",
+        # Low thresholds so that random weights still flag some conversations in plumbing tests.
+        thresholds=Thresholds(review=0.5, urgent=0.55),
+        encoder=reference,
+        model=model.config.to_dict(),
+        features=list(FEATURE_NAMES),
+    )
+    tensors = {k: v.numpy() for k, v in model.state_dict().items()}
+    return save_artifact(
+        tmp_path_factory.mktemp("artifact") / "tiny", meta, tensors, encoder_dir=tiny_encoder_dir
+    )

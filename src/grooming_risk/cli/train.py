@@ -1,0 +1,128 @@
+"""`grooming-risk train | evaluate | promote`: thin wrappers over grooming_risk.training."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True)
+
+
+def _table(title: str, results: dict[str, dict[str, float]]) -> Table:
+    from grooming_risk.training.evaluate import comparison_rows
+
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in results:
+        table.add_column(name, justify="right")
+    for row in comparison_rows(results):
+        table.add_row(*row)
+    return table
+
+
+def train(
+    config: Path = typer.Option(Path("configs/default.yaml"), "--config", "-c", help="YAML training config."),
+    data: list[str] = typer.Option(
+        [],
+        "--data",
+        help="Override a dataset: ROLE=PATH with ROLE train, val, test or handwritten. Repeatable.",
+    ),
+    extra: list[Path] = typer.Option(
+        [], "--extra", help="Extra training data (e.g. reviewer labels). Repeatable."
+    ),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override any config key: section.key=value. Repeatable."
+    ),
+    output_dir: Path | None = typer.Option(
+        None, "--output-dir", "-o", help="Where to write the model artifact."
+    ),
+) -> None:
+    """Train a model from a config, evaluate it on val/test/hand-written data and log everything to MLflow.
+
+    Tracking goes to $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in the working directory.
+    """
+    from grooming_risk.training.config import ConfigError, load_config
+    from grooming_risk.training.pipeline import train as run_train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = list(set_)
+    for item in data:
+        role, sep, path = item.partition("=")
+        if not sep or role not in {"train", "val", "test", "handwritten"}:
+            raise typer.BadParameter(
+                f"--data {item!r}: expected ROLE=PATH with ROLE train, val, test or handwritten"
+            )
+        overrides.append(f"data.{role}={path}")
+    if extra:
+        overrides.append("data.extra=[" + ",".join(f'"{p}"' for p in extra) + "]")
+    if output_dir:
+        overrides.append(f"output_dir={output_dir}")
+    try:
+        cfg = load_config(config, overrides)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        metrics = run_train(cfg)
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    results = {
+        split: {k.removeprefix(f"{split}_"): v for k, v in metrics.items() if k.startswith(f"{split}_")}
+        for split in ("val", "test", "handwritten")
+    }
+    Console().print(_table(f"{cfg.name}: model at {cfg.output_dir}", {k: v for k, v in results.items() if v}))
+
+
+def evaluate(
+    model: str = typer.Option(
+        ..., "--model", "-m", help="Model: artifact dir, runs:/RUN/model or models:/NAME@ALIAS."
+    ),
+    data: list[Path] = typer.Option(
+        ..., "--data", "-d", help="Labelled conversations to evaluate on. Repeatable."
+    ),
+    baseline: str | None = typer.Option(None, "--baseline", help="Second model shown side by side."),
+    experiment: str = typer.Option("grooming-risk", help="MLflow experiment for the evaluation run."),
+) -> None:
+    """Evaluate a model on labelled data in an MLflow run: metrics, plots, per-category and threshold tables."""
+    from grooming_risk.training.evaluate import evaluate as run_evaluate
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        results = run_evaluate(model, data, baseline_uri=baseline, experiment=experiment)
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    Console().print(_table("evaluation", results))
+
+
+def promote(
+    data: list[Path] = typer.Option(
+        [Path("data/handwritten/eval_v1.jsonl")],
+        "--data",
+        "-d",
+        help="Data both models are compared on. Repeatable.",
+    ),
+    model_name: str = typer.Option("grooming-risk", help="Registered model name."),
+    metric: str = typer.Option("roc_auc", help="Metric that must not get worse (mean over --data)."),
+    force: bool = typer.Option(False, "--force", help="Promote even if the candidate is worse."),
+) -> None:
+    """Show the `candidate` against the current `champion` on the same data, then move `champion`."""
+    from grooming_risk.training.evaluate import promote as run_promote
+
+    try:
+        ok, results, message = run_promote(data, model_name=model_name, metric=metric, force=force)
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    renamed = {
+        k.replace("model/", "candidate/").replace("baseline/", "champion/"): v for k, v in results.items()
+    }
+    Console().print(_table("candidate vs champion", renamed))
+    Console().print(message)
+    if not ok:
+        raise typer.Exit(1)

@@ -1,0 +1,116 @@
+"""Turn raw per-message outputs into an `Assessment`, one message at a time.
+
+Batch scoring and streaming both feed messages through the same builder, so a conversation
+scored whole and the same conversation streamed message by message get the same assessment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grooming_risk.contract.assessment import Assessment, Evidence
+from grooming_risk.contract.taxonomy import Label
+from grooming_risk.model.artifact import ArtifactMeta
+
+MAX_EVIDENCE = 5
+# A message must raise the risk by at least this much to be shown as evidence.
+MIN_EVIDENCE_DELTA = 0.01
+CATEGORY_PRESENT = 0.5
+DECIMALS = 6
+
+
+def calibrate(logit: float, temperature: float) -> float:
+    z = float(logit) / temperature
+    # Numerically stable sigmoid.
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    ez = math.exp(z)
+    return ez / (1.0 + ez)
+
+
+@dataclass
+class BuilderState:
+    risks: list[float] = field(default_factory=list)
+    category_max: list[float] = field(default_factory=list)
+    sextortion_prob: float = 0.0
+    first_alert_index: int | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "risks": self.risks,
+            "category_max": self.category_max,
+            "sextortion_prob": self.sextortion_prob,
+            "first_alert_index": self.first_alert_index,
+            "evidence": self.evidence,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuilderState:
+        return cls(
+            risks=[float(x) for x in data.get("risks", [])],
+            category_max=[float(x) for x in data.get("category_max", [])],
+            sextortion_prob=float(data.get("sextortion_prob", 0.0)),
+            first_alert_index=data.get("first_alert_index"),
+            evidence=list(data.get("evidence", [])),
+        )
+
+
+class AssessmentBuilder:
+    def __init__(self, meta: ArtifactMeta) -> None:
+        self.meta = meta
+        self.temperature = meta.calibration.temperature if meta.calibration.method == "temperature" else 1.0
+        self.review = meta.thresholds.review
+        self.urgent = meta.thresholds.urgent
+        self.categories = list(meta.categories)
+
+    def push(
+        self, state: BuilderState, risk_logit: float, sextortion_prob: float, category_probs: np.ndarray
+    ) -> None:
+        """Account for one more message."""
+        index = len(state.risks)
+        risk = round(calibrate(risk_logit, self.temperature), DECIMALS)
+        previous = state.risks[-1] if state.risks else 0.0
+        state.risks.append(risk)
+        cats = [round(float(p), DECIMALS) for p in category_probs]
+        state.category_max = (
+            cats
+            if not state.category_max
+            else [max(a, b) for a, b in zip(state.category_max, cats, strict=True)]
+        )
+        state.sextortion_prob = round(float(sextortion_prob), DECIMALS)
+        if state.first_alert_index is None and risk >= self.review:
+            state.first_alert_index = index
+        delta = round(risk - previous, DECIMALS)
+        if delta >= MIN_EVIDENCE_DELTA:
+            present = [c for c, p in zip(self.categories, cats, strict=True) if p >= CATEGORY_PRESENT]
+            state.evidence.append({"index": index, "score": delta, "categories": present})
+            # Highest delta first; earlier message wins a tie so the order is deterministic.
+            state.evidence.sort(key=lambda e: (-e["score"], e["index"]))
+            del state.evidence[MAX_EVIDENCE:]
+
+    def assessment(self, conversation_id: str, state: BuilderState) -> Assessment:
+        if not state.risks:
+            raise ValueError(f"conversation {conversation_id!r}: no messages to assess")
+        risk = state.risks[-1]
+        flagged = risk >= self.review
+        if not flagged:
+            label = Label.BENIGN
+        else:
+            label = Label.SEXTORTION if state.sextortion_prob >= 0.5 else Label.GROOMING
+        return Assessment(
+            conversation_id=conversation_id,
+            risk=risk,
+            label=label,
+            flagged=flagged,
+            urgent=risk >= self.urgent,
+            categories=dict(zip(self.categories, state.category_max, strict=True)),
+            first_alert_index=state.first_alert_index,
+            evidence=[Evidence(**e) for e in state.evidence],
+            model_version=self.meta.model_version,
+            risk_by_message=list(state.risks),
+        )

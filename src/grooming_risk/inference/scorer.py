@@ -1,0 +1,184 @@
+"""`RiskScorer`: load a model artifact once, score conversations in batch or message by message.
+
+    scorer = RiskScorer.load("artifacts/models/default")      # or runs:/..., models:/name@alias
+    assessments = scorer.score(conversations)
+    session = scorer.stream("conv-1")
+    assessment = session.add(message)
+
+The CLI, the HTTP service, MLflow serving and Spark all go through this class: thresholds,
+calibration and evidence are applied here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grooming_risk.contract.assessment import Assessment
+from grooming_risk.contract.conversation import Conversation, Message
+from grooming_risk.inference.assessment_builder import AssessmentBuilder, BuilderState
+from grooming_risk.inference.backend import Backend, Trajectory
+from grooming_risk.model.artifact import ArtifactMeta, InvalidArtifactError, find_artifact_dir, load_artifact
+
+DEFAULT_MODEL_ENV = "GROOMING_RISK_MODEL"
+DEFAULT_MODEL_DIR = Path("artifacts/models/default")
+SCORE_BATCH = 256
+
+
+def default_model_uri() -> str:
+    """$GROOMING_RISK_MODEL, else the model `make demo` trains (artifacts/models/default)."""
+    return os.environ.get(DEFAULT_MODEL_ENV, str(DEFAULT_MODEL_DIR))
+
+
+def resolve_model_uri(uri: str | Path) -> Path:
+    """A local directory for a path, `runs:/...` or `models:/...` URI (downloaded via MLflow)."""
+    text = str(uri)
+    if text.startswith(("runs:/", "models:/", "mlflow-artifacts:/")):
+        try:
+            import mlflow.artifacts
+        except ImportError as exc:
+            raise RuntimeError(f"{text}: loading from MLflow needs the 'mlflow' extra") from exc
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=text))
+        return find_artifact_dir(local)
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"model {text!r} not found: give an artifact directory, runs:/RUN_ID/PATH or models:/NAME@ALIAS "
+            "(run `make demo` to train the default model)"
+        )
+    return find_artifact_dir(path)
+
+
+@dataclass
+class StreamState:
+    """Everything needed to continue scoring a conversation; JSON-serialisable for shared stores."""
+
+    conversation_id: str
+    backend: dict[str, Any]
+    builder: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"conversation_id": self.conversation_id, "backend": self.backend, "builder": self.builder}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StreamState:
+        return cls(str(data["conversation_id"]), dict(data["backend"]), dict(data.get("builder", {})))
+
+    @property
+    def n_messages(self) -> int:
+        return len(self.builder.get("risks", []))
+
+
+class RiskScorer:
+    def __init__(self, meta: ArtifactMeta, backend: Backend, artifact_dir: Path | None = None) -> None:
+        self.meta = meta
+        self.backend = backend
+        self.artifact_dir = artifact_dir
+        self.builder = AssessmentBuilder(meta)
+
+    @classmethod
+    def load(cls, uri: str | Path | None = None) -> RiskScorer:
+        directory = resolve_model_uri(uri or default_model_uri())
+        meta, tensors = load_artifact(directory)
+        backend: Backend
+        if meta.kind == "sequence":
+            from grooming_risk.inference.sequence_backend import SequenceBackend
+
+            backend = SequenceBackend.from_artifact(meta, tensors, directory)
+        elif meta.kind == "tfidf_lr":
+            from grooming_risk.model.baseline import TfidfBackend
+
+            backend = TfidfBackend.from_artifact(meta, tensors, directory)
+        elif meta.kind == "onnx":
+            from grooming_risk.inference.onnx_backend import OnnxBackend
+
+            backend = OnnxBackend.from_artifact(meta, tensors, directory)
+        else:  # pragma: no cover - ArtifactMeta validates kind
+            raise InvalidArtifactError(f"{directory}: unknown model kind {meta.kind!r}")
+        return cls(meta, backend, directory)
+
+    @property
+    def model_version(self) -> str:
+        return self.meta.model_version
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {"review": self.meta.thresholds.review, "urgent": self.meta.thresholds.urgent}
+
+    def _assess(self, conversation_id: str, trajectory: Trajectory) -> Assessment:
+        state = BuilderState()
+        for i in range(len(trajectory)):
+            self.builder.push(
+                state,
+                float(trajectory.risk_logit[i]),
+                float(trajectory.sextortion_prob[i]),
+                trajectory.category_probs[i],
+            )
+        return self.builder.assessment(conversation_id, state)
+
+    def score(self, conversations: Sequence[Conversation]) -> list[Assessment]:
+        """One assessment per conversation, in order."""
+        return list(self.score_iter(conversations))
+
+    def score_iter(
+        self, conversations: Iterable[Conversation], batch_size: int = SCORE_BATCH
+    ) -> Iterator[Assessment]:
+        """Stream assessments for a stream of conversations in bounded memory, in input order."""
+        iterator = iter(conversations)
+        while batch := list(itertools.islice(iterator, batch_size)):
+            for conversation, trajectory in zip(batch, self.backend.trajectories(batch), strict=True):
+                yield self._assess(conversation.conversation_id, trajectory)
+
+    # Streaming -------------------------------------------------------------------------------
+
+    def new_state(self, conversation_id: str) -> StreamState:
+        if not self.backend.supports_streaming:
+            raise NotImplementedError(
+                f"model kind {self.meta.kind!r} does not support streaming; use score()"
+            )
+        return StreamState(conversation_id, self.backend.init_state(), BuilderState().to_dict())
+
+    def advance(
+        self, items: Sequence[tuple[StreamState, Sequence[Message]]]
+    ) -> list[tuple[StreamState, Assessment]]:
+        """Append messages to several conversations at once (one encoder batch for all)."""
+        if not items:
+            return []
+        results = self.backend.advance([s.backend for s, _ in items], [list(m) for _, m in items])
+        out = []
+        for (state, _), (backend_state, traj) in zip(items, results, strict=True):
+            builder_state = BuilderState.from_dict(state.builder)
+            for i in range(len(traj)):
+                self.builder.push(
+                    builder_state,
+                    float(traj.risk_logit[i]),
+                    float(traj.sextortion_prob[i]),
+                    traj.category_probs[i],
+                )
+            new_state = StreamState(state.conversation_id, backend_state, builder_state.to_dict())
+            out.append((new_state, self.builder.assessment(state.conversation_id, builder_state)))
+        return out
+
+    def stream(self, conversation_id: str) -> StreamSession:
+        return StreamSession(self, self.new_state(conversation_id))
+
+
+class StreamSession:
+    """A conversation being scored as it happens: each `add` costs one message's work."""
+
+    def __init__(self, scorer: RiskScorer, state: StreamState) -> None:
+        self.scorer = scorer
+        self.state = state
+        self.assessment: Assessment | None = None
+
+    def add(self, message: Message | dict[str, Any]) -> Assessment:
+        msg = message if isinstance(message, Message) else Message.model_validate(message)
+        return self.extend([msg])
+
+    def extend(self, messages: Sequence[Message]) -> Assessment:
+        [(self.state, self.assessment)] = self.scorer.advance([(self.state, messages)])
+        return self.assessment

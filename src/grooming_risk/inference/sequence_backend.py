@@ -1,0 +1,165 @@
+"""Backend for the hierarchical model: message encoder + features + causal GRU."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from grooming_risk.contract.conversation import Conversation, Message
+from grooming_risk.inference.backend import Trajectory
+from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
+from grooming_risk.model.encoder import (
+    EncoderSettings,
+    HFMessageEncoder,
+    MessageEncoder,
+    resolve_encoder_path,
+)
+from grooming_risk.model.features import FEATURE_NAMES, FeatureState, conversation_features, message_features
+from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
+from grooming_risk.text.normalize import normalize
+
+# Conversations per GRU batch: sorted by length first, so padding stays small.
+GRU_BATCH = 64
+
+
+def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> HFMessageEncoder:
+    ref = meta.encoder or {}
+    settings = EncoderSettings(name=str(ref.get("name")), max_length=int(ref.get("max_length", 64)))
+    if ref.get("embedded"):
+        model_dir = artifact_dir / ENCODER_DIR
+    else:
+        try:
+            model_dir = resolve_encoder_path(settings.name)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
+    encoder = HFMessageEncoder(settings, model_dir=model_dir)
+    if encoder.digest != ref.get("weights_sha256"):
+        raise InvalidArtifactError(
+            f"{artifact_dir}: the encoder at {model_dir} is not the one this model was trained with "
+            f"(weights sha256 {encoder.digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
+        )
+    if encoder.dim != int(ref.get("dim", encoder.dim)):
+        raise InvalidArtifactError(
+            f"{artifact_dir}: encoder dimension {encoder.dim} != recorded {ref.get('dim')}"
+        )
+    return encoder
+
+
+def build_sequence_model(
+    meta: ArtifactMeta, tensors: dict[str, np.ndarray], artifact_dir: Path
+) -> RiskSequenceModel:
+    if list(meta.features) != list(FEATURE_NAMES):
+        raise InvalidArtifactError(
+            f"{artifact_dir}: the model was trained with features {meta.features}, this version computes "
+            f"{list(FEATURE_NAMES)}; retrain the model"
+        )
+    config = SequenceModelConfig(**meta.model)
+    model = RiskSequenceModel(config)
+    state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise InvalidArtifactError(
+            f"{artifact_dir}: weights do not fit the recorded model config: {exc}"
+        ) from exc
+    return model.eval()
+
+
+class SequenceBackend:
+    supports_streaming = True
+
+    def __init__(self, model: RiskSequenceModel, encoder: MessageEncoder) -> None:
+        self.model = model
+        self.encoder = encoder
+        torch.set_grad_enabled(False)
+
+    @classmethod
+    def from_artifact(
+        cls, meta: ArtifactMeta, tensors: dict[str, np.ndarray], artifact_dir: Path
+    ) -> SequenceBackend:
+        return cls(build_sequence_model(meta, tensors, artifact_dir), build_encoder(meta, artifact_dir))
+
+    def _inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
+        texts = [normalize(m.text).text for c in conversations for m in c.messages]
+        vectors = self.encoder.encode(texts)
+        out, start = [], 0
+        for conv in conversations:
+            n = len(conv.messages)
+            out.append(np.concatenate([vectors[start : start + n], conversation_features(conv)], axis=1))
+            start += n
+        return out
+
+    def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
+        inputs = self._inputs(conversations)
+        results: list[Trajectory | None] = [None] * len(inputs)
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), GRU_BATCH):
+                idx = order[start : start + GRU_BATCH]
+                lengths = torch.tensor([len(inputs[i]) for i in idx])
+                x = torch.zeros(len(idx), int(lengths.max()), inputs[idx[0]].shape[1])
+                for row, i in enumerate(idx):
+                    x[row, : len(inputs[i])] = torch.from_numpy(inputs[i])
+                out = self.model(x, lengths)
+                risk = out["risk_logit"].numpy()
+                sext = torch.sigmoid(out["type_logit"]).numpy()
+                cats = torch.sigmoid(out["category_logits"]).numpy()
+                for row, i in enumerate(idx):
+                    n = len(inputs[i])
+                    results[i] = Trajectory(risk[row, :n].copy(), sext[row, :n].copy(), cats[row, :n].copy())
+        return [r for r in results if r is not None]
+
+    def init_state(self) -> dict[str, Any]:
+        return {"hidden": None, "features": FeatureState().to_dict()}
+
+    def advance(
+        self, states: Sequence[dict[str, Any]], messages: Sequence[Sequence[Message]]
+    ) -> list[tuple[dict[str, Any], Trajectory]]:
+        """Append messages to several conversations at once: one encoder batch for all of them."""
+        texts = [normalize(m.text).text for msgs in messages for m in msgs]
+        vectors = self.encoder.encode(texts)
+        hidden_dim = self.model.config.hidden
+        feature_states = [FeatureState.from_dict(s["features"]) for s in states]
+        hiddens = [
+            torch.tensor(s["hidden"], dtype=torch.float32)
+            if s["hidden"] is not None
+            else torch.zeros(hidden_dim)
+            for s in states
+        ]
+        offsets = np.cumsum([0] + [len(m) for m in messages])
+        per_conv: list[list[dict[str, np.ndarray]]] = [[] for _ in messages]
+        longest = max((len(m) for m in messages), default=0)
+        with torch.inference_mode():
+            # Step position by position so that conversations advancing together share one GRU call.
+            for pos in range(longest):
+                active = [i for i, msgs in enumerate(messages) if pos < len(msgs)]
+                rows = []
+                for i in active:
+                    feats = message_features(messages[i][pos], feature_states[i])
+                    rows.append(np.concatenate([vectors[offsets[i] + pos], feats]))
+                x = torch.from_numpy(np.stack(rows))
+                h = torch.stack([hiddens[i] for i in active]).unsqueeze(0)
+                out, new_h = self.model.step(x, h)
+                for row, i in enumerate(active):
+                    hiddens[i] = new_h[0, row]
+                    per_conv[i].append(
+                        {
+                            "risk": out["risk_logit"][row].numpy(),
+                            "sext": torch.sigmoid(out["type_logit"][row]).numpy(),
+                            "cats": torch.sigmoid(out["category_logits"][row]).numpy(),
+                        }
+                    )
+        results = []
+        for i, steps in enumerate(per_conv):
+            state = {"hidden": hiddens[i].tolist(), "features": feature_states[i].to_dict()}
+            traj = Trajectory(
+                np.array([s["risk"] for s in steps], dtype=np.float32).reshape(-1),
+                np.array([s["sext"] for s in steps], dtype=np.float32).reshape(-1),
+                np.array([s["cats"] for s in steps], dtype=np.float32).reshape(len(steps), -1),
+            )
+            results.append((state, traj))
+        return results

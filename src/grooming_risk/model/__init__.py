@@ -1,0 +1,1 @@
+"""Model components: the message encoder, message features, the sequence model and the artifact."""

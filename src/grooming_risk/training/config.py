@@ -1,0 +1,156 @@
+"""Training configuration: YAML in `configs/`, validated here, logged to MLflow as resolved.
+
+One pydantic model per section so that a typo in a YAML key is an error naming the key (extra
+keys are forbidden), and a bad value says what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from grooming_risk.model.encoder import BUNDLED_MINILM
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class DataConfig(_Section):
+    train: Path = Field(description="Training conversations (JSONL / JSONL.gz / Parquet).")
+    val: Path = Field(description="Validation conversations: early stopping, calibration and thresholds.")
+    test: Path | None = Field(default=None, description="Held-out test conversations (reported only).")
+    handwritten: Path | None = Field(
+        default=Path("data/handwritten/eval_v1.jsonl"),
+        description="Hand-written evaluation set: reported separately, never trained or tuned on.",
+    )
+    extra: list[Path] = Field(default_factory=list, description="Extra training sets, e.g. reviewer labels.")
+    max_train: int | None = Field(
+        default=None, ge=1, description="Use only the first N training conversations."
+    )
+
+
+class EncoderConfig(_Section):
+    name: str = Field(
+        default=BUNDLED_MINILM, description="'bundled:all-MiniLM-L6-v2' or a local HF model dir."
+    )
+    max_length: int = Field(default=64, ge=8, le=512)
+    batch_size: int = Field(default=128, ge=1)
+    finetune: bool = Field(default=False, description="Train the encoder too (slow on CPU; use a GPU).")
+    finetune_lr: float = Field(default=2e-5, gt=0)
+
+
+class ModelConfig(_Section):
+    kind: Literal["sequence", "tfidf_lr"] = "sequence"
+    hidden: int = Field(default=128, ge=4, le=2048)
+    dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
+    c: float = Field(default=4.0, gt=0, description="Inverse regularisation of the baseline's regression.")
+
+
+class OptimConfig(_Section):
+    epochs: int = Field(default=15, ge=1)
+    batch_size: int = Field(default=32, ge=1)
+    lr: float = Field(default=2e-3, gt=0)
+    weight_decay: float = Field(default=1e-4, ge=0)
+    patience: int = Field(default=4, ge=1, description="Stop after this many epochs without val improvement.")
+    type_weight: float = Field(default=0.5, ge=0)
+    category_weight: float = Field(default=0.5, ge=0)
+    grad_clip: float = Field(default=1.0, gt=0)
+    seed: int = 13
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class ThresholdConfig(_Section):
+    review_recall: float = Field(
+        default=0.95, gt=0, le=1, description="Recall the review threshold must reach on val."
+    )
+    urgent_precision: float = Field(
+        default=0.95, gt=0, le=1, description="Precision the urgent threshold must reach."
+    )
+
+
+class CalibrationConfig(_Section):
+    method: Literal["temperature", "none"] = "temperature"
+
+
+class MlflowConfig(_Section):
+    experiment: str = "grooming-risk"
+    register_model: bool = True
+    model_name: str = "grooming-risk"
+    alias: str = "candidate"
+    log_model: bool = True
+
+
+class TrainConfig(_Section):
+    name: str = Field(min_length=1)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig)
+    data: DataConfig
+    training: OptimConfig = Field(default_factory=OptimConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    output_dir: Path = Field(description="Where the model artifact directory is written.")
+    cache_dir: Path = Field(default=Path(".cache/grooming-risk"), description="Message-embedding cache.")
+    sample_curves: int = Field(default=6, ge=0, description="Risk-over-messages curves to plot (ids only).")
+
+    @model_validator(mode="after")
+    def _finetune_needs_sequence(self) -> TrainConfig:
+        if self.encoder.finetune and self.model.kind != "sequence":
+            raise ValueError("encoder.finetune is only meaningful for model.kind 'sequence'")
+        return self
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {dotted!r}: {part!r} is not a section")
+    node[parts[-1]] = value
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML config and apply `section.key=value` overrides (values parsed as YAML)."""
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"config {file} not found (shipped configs live in configs/)")
+    raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping at the top level")
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected section.key=value")
+        key, value = item.split("=", 1)
+        _set_dotted(raw, key.strip(), yaml.safe_load(value))
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(f"{file}: {problems}") from None
+
+
+def flatten(config: TrainConfig) -> dict[str, str]:
+    """Flat `section.key -> value` for MLflow params (no conversation text can be in a config)."""
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, obj: Any) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            out[prefix] = str(obj)
+
+    walk("", config.model_dump(mode="json"))
+    return out

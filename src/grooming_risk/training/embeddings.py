@@ -1,0 +1,82 @@
+"""Message vectors for training, computed once per distinct normalised text and cached on disk.
+
+With a frozen encoder, the vectors of a dataset never change, so retraining the sequence model
+(another seed, another hidden size) costs seconds instead of re-encoding every message. The cache
+is keyed by text hashes, never by text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from grooming_risk.contract.conversation import Conversation
+from grooming_risk.model.encoder import HFMessageEncoder
+from grooming_risk.model.features import conversation_features
+from grooming_risk.text.normalize import normalize
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingTable:
+    """text hash -> vector, backed by one safetensors file per (encoder, max_length)."""
+
+    def __init__(self, encoder: HFMessageEncoder, cache_dir: Path | None) -> None:
+        self.encoder = encoder
+        self.vectors: dict[str, np.ndarray] = {}
+        self.path: Path | None = None
+        if cache_dir is not None:
+            tag = f"{encoder.digest[:16]}-len{encoder.settings.max_length}"
+            self.path = Path(cache_dir) / "embeddings" / f"{tag}.safetensors"
+            self._load()
+
+    def _load(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        from safetensors.numpy import load_file
+
+        keys = json.loads(self.path.with_suffix(".keys.json").read_text())
+        matrix = load_file(str(self.path))["vectors"]
+        self.vectors = dict(zip(keys, matrix, strict=True))
+
+    def save(self) -> None:
+        if self.path is None or not self.vectors:
+            return
+        from safetensors.numpy import save_file
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = list(self.vectors)
+        save_file({"vectors": np.stack([self.vectors[k] for k in keys])}, str(self.path))
+        self.path.with_suffix(".keys.json").write_text(json.dumps(keys))
+
+    def ensure(self, texts: Iterable[str], chunk: int = 4096) -> int:
+        """Encode the texts not cached yet; return how many were encoded."""
+        missing = {text_key(t): t for t in texts}
+        todo = [(k, t) for k, t in missing.items() if k not in self.vectors]
+        for start in tqdm(
+            range(0, len(todo), chunk), desc="encoding messages", unit="chunk", disable=not todo
+        ):
+            part = todo[start : start + chunk]
+            vectors = self.encoder.encode([t for _, t in part])
+            for (k, _), vec in zip(part, vectors, strict=True):
+                self.vectors[k] = vec
+        if todo:
+            self.save()
+        return len(todo)
+
+    def conversation_inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
+        """[n_messages, dim + features] per conversation, from cached vectors."""
+        texts = [normalize(m.text).text for c in conversations for m in c.messages]
+        self.ensure(texts)
+        out = []
+        for conv in conversations:
+            vecs = np.stack([self.vectors[text_key(normalize(m.text).text)] for m in conv.messages])
+            out.append(np.concatenate([vecs, conversation_features(conv)], axis=1).astype(np.float32))
+        return out
