@@ -24,7 +24,9 @@ def test_shipped_config_loads_and_builds(path: Path) -> None:
         from grooming_risk.model.features import FEATURE_DIM
         from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
-        model = RiskSequenceModel(SequenceModelConfig(384, FEATURE_DIM, len(RISK_CATEGORIES), cfg.model.hidden, cfg.model.dropout))
+        model = RiskSequenceModel(
+            SequenceModelConfig(384, FEATURE_DIM, len(RISK_CATEGORIES), cfg.model.hidden, cfg.model.dropout)
+        )
         assert sum(p.numel() for p in model.parameters()) > 0
 
 

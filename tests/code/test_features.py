@@ -3,7 +3,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from grooming_risk.contract.conversation import Conversation
-from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, FeatureState, conversation_features, message_features
+from grooming_risk.model.features import (
+    FEATURE_DIM,
+    FEATURE_NAMES,
+    FeatureState,
+    conversation_features,
+    message_features,
+)
 
 
 def _conv() -> Conversation:
@@ -13,8 +19,16 @@ def _conv() -> Conversation:
             "conversation_id": "c1",
             "messages": [
                 {"sender": "a", "text": "hi", "sent_at": t0.isoformat()},
-                {"sender": "b", "text": "hey who is this?", "sent_at": (t0 + timedelta(minutes=5)).isoformat()},
-                {"sender": "a", "text": "add me on s n a p", "sent_at": (t0 + timedelta(minutes=6)).isoformat()},
+                {
+                    "sender": "b",
+                    "text": "hey who is this?",
+                    "sent_at": (t0 + timedelta(minutes=5)).isoformat(),
+                },
+                {
+                    "sender": "a",
+                    "text": "add me on s n a p",
+                    "sent_at": (t0 + timedelta(minutes=6)).isoformat(),
+                },
                 {"sender": "c", "text": "call 0412 345 678", "sent_at": None},
             ],
         }
@@ -31,8 +45,10 @@ def test_shape_and_roles() -> None:
     assert feats[2, col["obfuscated"]] == 1
     assert feats[3, col["has_phone_or_long_number"]] == 1
     assert feats[1, col["question"]] == 1
-    assert feats[3, col["group_chat"]] == 1 and feats[2, col["group_chat"]] == 0
-    assert feats[1, col["gap_known"]] == 1 and feats[0, col["gap_known"]] == 0
+    assert feats[3, col["group_chat"]] == 1
+    assert feats[2, col["group_chat"]] == 0
+    assert feats[1, col["gap_known"]] == 1
+    assert feats[0, col["gap_known"]] == 0
 
 
 def test_streaming_state_round_trip_gives_same_features() -> None:

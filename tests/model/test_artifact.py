@@ -29,7 +29,8 @@ def test_round_trip_loads(tiny_artifact: Path) -> None:
     meta, tensors = load_artifact(tiny_artifact)
     assert meta.kind == "sequence"
     assert tensors
-    assert not list(tiny_artifact.rglob("*.pkl")) and not list(tiny_artifact.rglob("*.pickle"))
+    assert not list(tiny_artifact.rglob("*.pkl"))
+    assert not list(tiny_artifact.rglob("*.pickle"))
 
 
 def test_tampered_weights_are_refused(tiny_artifact: Path, tmp_path: Path) -> None:
@@ -52,7 +53,9 @@ def test_inconsistent_thresholds_are_refused(tiny_artifact: Path, tmp_path: Path
     meta = json.loads((art / META_FILE).read_text())
     meta["thresholds"] = {"review": 0.9, "urgent": 0.2}
     (art / META_FILE).write_text(json.dumps(meta))
-    with pytest.raises(InvalidArtifactError, match="urgent threshold 0.2 is below the review threshold 0.9"):
+    with pytest.raises(
+        InvalidArtifactError, match=r"urgent threshold 0\.2 is below the review threshold 0\.9"
+    ):
         RiskScorer.load(art)
 
 

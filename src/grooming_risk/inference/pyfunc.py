@@ -63,7 +63,8 @@ class GroomingRiskModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined
 
         self.scorer = RiskScorer.load(context.artifacts[ARTIFACT_KEY])
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # No type hints on predict: MLflow would infer a schema from them; the signature is explicit.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         import pandas as pd
         from pydantic import ValidationError
 

@@ -75,7 +75,6 @@ class SequenceBackend:
     def __init__(self, model: RiskSequenceModel, encoder: MessageEncoder) -> None:
         self.model = model
         self.encoder = encoder
-        torch.set_grad_enabled(False)
 
     @classmethod
     def from_artifact(

@@ -46,55 +46,25 @@ HEADLINE = (
 
 
 def predictions(scorer: RiskScorer, conversations: Sequence[Conversation]) -> list[Any]:
-    from grooming_risk.evaluation.predictions import ConversationPrediction
+    from grooming_risk.evaluation.predictions import prediction_from_assessment
 
-    out = []
-    for conv, assessment in zip(conversations, scorer.score(conversations), strict=True):
-        out.append(
-            ConversationPrediction(
-                conversation_id=conv.conversation_id,
-                label=(conv.label.value if conv.label else "benign"),
-                hard_negative=conv.hard_negative,
-                first_risk_index=conv.first_risk_index,
-                risk_by_message=list(assessment.risk_by_message),
-                nonempty=[bool(m.text.strip()) for m in conv.messages],
-                predicted_label=assessment.label.value,
-                true_categories=frozenset(c.value for m in conv.messages for c in m.categories),
-                category_probs=dict(assessment.categories),
-            )
-        )
-    return out
+    return [
+        prediction_from_assessment(conv, assessment)
+        for conv, assessment in zip(conversations, scorer.score(conversations), strict=True)
+    ]
 
 
-def _plots(
-    report: EvaluationReport,
-    preds: Sequence[Any],
-    thresholds: Mapping[str, float],
-    out: Path,
-    sample_curves: int,
-) -> list[Path]:
+def _plots(report: EvaluationReport, preds: Sequence[Any], out: Path, sample_curves: int) -> list[Path]:
     from grooming_risk.evaluation import plots
 
-    labels = np.array([int(p.label != "benign") for p in preds])
-    scores = np.array([float(p.risk_by_message[-1]) for p in preds])
-    made = []
-    if len(set(labels.tolist())) == 2:
-        made += [
-            plots.plot_roc(labels, scores, out / "roc.png"),
-            plots.plot_pr(labels, scores, out / "pr.png"),
-        ]
-    made.append(plots.plot_calibration(labels, scores, out / "calibration.png"))
-    made.append(plots.plot_confusion(report.confusion, out / "confusion.png"))
-    made.append(plots.plot_latency_histogram(report.latencies, report.delays, out / "latency.png"))
-    made.append(plots.plot_threshold_tradeoff(report.thresholds, thresholds, out / "thresholds.png"))
-    # A spread of examples: the riskiest positives, the highest-scoring negatives.
-    pos = sorted((p for p in preds if p.label != "benign"), key=lambda p: -p.risk_by_message[-1])
-    neg = sorted((p for p in preds if p.label == "benign"), key=lambda p: -max(p.risk_by_message))
-    half = max(1, sample_curves // 2)
-    sample = pos[:half] + neg[: sample_curves - half] if sample_curves else []
-    if sample:
-        made.append(plots.plot_risk_curves(sample, thresholds, out / "risk_curves.png"))
-    return made
+    made = plots.write_all_plots(preds, report, out)
+    if sample_curves:
+        # A spread of examples (riskiest positives, hard negatives), named by id only.
+        sample = plots.sample_for_curves(preds, sample_curves)
+        made["risk_curves"] = plots.plot_risk_curves(sample, report.operating_thresholds, out / "risk_curves.png")
+    else:
+        made.pop("risk_curves").unlink()
+    return list(made.values())
 
 
 def evaluate_sets(
@@ -116,7 +86,7 @@ def evaluate_sets(
         reports[name] = report
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
-            for path in _plots(report, preds, scorer.thresholds, out, sample_curves):
+            for path in _plots(report, preds, out, sample_curves):
                 mlflow.log_artifact(str(path), f"{prefix}/{name}")
             (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
             (out / "per_category.json").write_text(json.dumps(report.per_category, indent=2))

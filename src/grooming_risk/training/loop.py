@@ -158,7 +158,7 @@ class Trainer:
                 loss.backward()
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
                 self.optimizer.step()
-                total += float(loss) * len(batch)
+                total += float(loss.detach()) * len(batch)
                 count += len(batch)
             val_loss, val_auc = self.evaluate(val)
             entry = EpochLog(epoch, total / max(count, 1), val_loss, val_auc)

@@ -1,0 +1,133 @@
+"""ECE, Brier, temperature scaling and threshold choice against hand-computed examples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from grooming_risk.evaluation.calibration import (
+    FALLBACK_THRESHOLDS,
+    brier_score,
+    calibration_bins,
+    choose_thresholds,
+    expected_calibration_error,
+    fit_temperature,
+    threshold_table,
+)
+
+LABELS = [0, 1, 1, 1, 0]
+SCORES = [0.05, 0.05, 0.95, 0.95, 0.5]
+
+
+def test_ece_hand_computed() -> None:
+    # 15 bins of width 1/15: 0.05 -> bin 0, 0.5 -> bin 7 [0.4667, 0.5333), 0.95 -> bin 14
+    # bin 0: conf 0.05, share risky 0.5 -> |0.45| * 2/5 = 0.18
+    # bin 7: conf 0.50, share risky 0.0 -> |0.50| * 1/5 = 0.10
+    # bin 14: conf 0.95, share risky 1.0 -> |0.05| * 2/5 = 0.02      ECE = 0.30
+    assert expected_calibration_error(LABELS, SCORES) == pytest.approx(0.30)
+    counts = [b.count for b in calibration_bins(LABELS, SCORES)]
+    assert counts[0] == 2
+    assert counts[7] == 1
+    assert counts[14] == 2
+    assert sum(counts) == 5
+
+
+def test_bins_cover_both_ends() -> None:
+    bins = calibration_bins([0, 1], [0.0, 1.0])
+    assert bins[0].count == 1
+    assert bins[-1].count == 1  # 1.0 falls in the last bin, not past it
+    # bins are left-closed: a score on the edge 2/15 belongs to bin 2 = [2/15, 3/15)
+    edge = float(np.linspace(0.0, 1.0, 16)[2])
+    assert [b.count for b in calibration_bins([1], [edge])][1:3] == [0, 1]
+    assert math.isnan(expected_calibration_error([], []))
+
+
+def test_brier_hand_computed() -> None:
+    # (0.05-0)^2 + (0.05-1)^2 + (0.95-1)^2 * 2 + (0.5-0)^2 = 0.0025 + 0.9025 + 0.005 + 0.25 = 1.16; / 5 = 0.232
+    assert brier_score(LABELS, SCORES) == pytest.approx(0.232)
+
+
+def test_fit_temperature_hand_computed() -> None:
+    # Every logit is 2.0 and 3 of 4 labels are 1: the NLL is minimal when sigmoid(2/T) = 3/4,
+    # i.e. 2/T = ln 3, T = 2 / ln 3 = 1.820478
+    assert fit_temperature([2.0, 2.0, 2.0, 2.0], [1, 1, 1, 0]) == pytest.approx(2 / math.log(3), rel=1e-4)
+
+
+def test_fit_temperature_recovers_overconfidence() -> None:
+    # Labels drawn from sigmoid(z), logits reported as 3z: the right temperature is about 3.
+    rng = np.random.default_rng(7)
+    z = rng.normal(0.0, 2.0, size=20_000)
+    labels = (rng.random(z.size) < 1 / (1 + np.exp(-z))).astype(int)
+    assert fit_temperature(3 * z, labels) == pytest.approx(3.0, rel=0.08)
+
+
+def test_fit_temperature_separable_runs_to_the_bound() -> None:
+    # Perfectly separated: sharper is always better, so the lower bound 0.05 is returned.
+    assert fit_temperature([2.0, -2.0], [1, 0]) == pytest.approx(0.05, rel=1e-3)
+    with pytest.raises(ValueError, match="at least one"):
+        fit_temperature([], [])
+
+
+# positives at 0.2, 0.4, 0.6, 0.7, 0.8, 0.9 (6); negatives at 0.1, 0.3, 0.5 (3)
+T_SCORES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+T_LABELS = [0, 1, 0, 1, 0, 1, 1, 1, 1]
+
+
+def test_choose_thresholds_hand_computed() -> None:
+    # recall at t: 0.9 1/6, 0.8 2/6, 0.7 3/6, 0.6 4/6, 0.5 4/6, 0.4 5/6 = 0.833 -> review (target 0.8) = 0.4
+    # precision at t >= 0.4: 0.4 5/6, 0.5 4/5, 0.6 4/4 -> urgent (target 0.95) = 0.6
+    chosen = choose_thresholds(T_LABELS, T_SCORES, review_recall=0.8, urgent_precision=0.95)
+    assert chosen == {"review": pytest.approx(0.4), "urgent": pytest.approx(0.6)}
+    # recall 0.95 needs all 6 positives -> the lowest positive, 0.2
+    assert choose_thresholds(T_LABELS, T_SCORES)["review"] == pytest.approx(0.2)
+
+
+def test_urgent_is_never_below_review() -> None:
+    # review_recall 0.5 -> highest t with recall >= 3/6 is 0.7; precision 0.5 is reached at 0.2 already,
+    # but urgent may not go below review -> 0.7
+    chosen = choose_thresholds(T_LABELS, T_SCORES, review_recall=0.5, urgent_precision=0.5)
+    assert chosen == {"review": pytest.approx(0.7), "urgent": pytest.approx(0.7)}
+
+
+def test_urgent_falls_back_to_best_precision() -> None:
+    # review (recall 1) = 0.2; precision at 0.2 = 2/3, at 0.5 = 1/2, at 0.9 = 0: none reaches 0.95,
+    # so urgent takes the best precision at or above review: 0.2
+    chosen = choose_thresholds([1, 0, 1], [0.2, 0.9, 0.5])
+    assert chosen == {"review": pytest.approx(0.2), "urgent": pytest.approx(0.2)}
+
+
+def test_review_recall_tolerates_float_rounding() -> None:
+    # 20 positives at 0.01 .. 0.20: recall 0.95 = 19/20 is reached at the 19th highest score, 0.02
+    scores = [i / 100 for i in range(1, 21)]
+    assert choose_thresholds([1] * 20, scores)["review"] == pytest.approx(0.02)
+
+
+def test_choose_thresholds_without_positives_falls_back() -> None:
+    assert choose_thresholds([0, 0], [0.3, 0.4]) == FALLBACK_THRESHOLDS
+    with pytest.raises(ValueError, match="review_recall"):
+        choose_thresholds([0, 1], [0.3, 0.4], review_recall=1.5)
+
+
+def test_threshold_table_hand_computed() -> None:
+    labels, scores, hard = [0, 0, 1, 1], [0.2, 0.6, 0.55, 0.9], [True, True, False, False]
+    rows = threshold_table(labels, scores, hard, thresholds=[0.5, 0.7, 0.95])
+    # 0.5 flags 0.6(-), 0.55(+), 0.9(+): P 2/3, R 1, FPR 1/2, hard-negative FPR 1/2, flagged 3/4
+    assert rows[0] == pytest.approx(
+        {
+            "threshold": 0.5,
+            "precision": 2 / 3,
+            "recall": 1.0,
+            "fpr": 0.5,
+            "hard_negative_fpr": 0.5,
+            "flagged_share": 0.75,
+        }
+    )
+    # 0.7 flags 0.9 only: P 1, R 1/2, FPR 0
+    assert rows[1]["precision"] == pytest.approx(1.0)
+    assert rows[1]["recall"] == pytest.approx(0.5)
+    assert rows[1]["hard_negative_fpr"] == 0.0
+    # 0.95 flags nothing: precision undefined
+    assert math.isnan(rows[2]["precision"])
+    assert rows[2]["flagged_share"] == 0.0
