@@ -32,6 +32,4 @@ def detect_format(path: str | Path, explicit: str | None = None) -> Format:
         return Format.PARQUET
     if name.endswith((".jsonl", ".json", ".ndjson")):
         return Format.JSONL
-    raise ValueError(
-        f"{path}: cannot tell the format from the file name; use .jsonl, .jsonl.gz or .parquet"
-    )
+    raise ValueError(f"{path}: cannot tell the format from the file name; use .jsonl, .jsonl.gz or .parquet")

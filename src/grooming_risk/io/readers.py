@@ -31,7 +31,7 @@ def _open_text(path: str | Path, fmt: Format) -> IO[str]:
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
     if fmt is Format.JSONL_GZ:
         return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")  # noqa: SIM115 - closed by the caller's generator
+    return open(path, encoding="utf-8")
 
 
 def _jsonl_records(path: str | Path, fmt: Format) -> Iterator[RawRecord]:
@@ -43,10 +43,18 @@ def _jsonl_records(path: str | Path, fmt: Format) -> Iterator[RawRecord]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield line_no, RecordError(source, line_no, None, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                yield (
+                    line_no,
+                    RecordError(source, line_no, None, None, f"invalid JSON: {exc.msg} (column {exc.colno})"),
+                )
                 continue
             if not isinstance(obj, dict):
-                yield line_no, RecordError(source, line_no, None, None, f"expected a JSON object, got {type(obj).__name__}")
+                yield (
+                    line_no,
+                    RecordError(
+                        source, line_no, None, None, f"expected a JSON object, got {type(obj).__name__}"
+                    ),
+                )
                 continue
             yield line_no, obj
 

@@ -41,7 +41,7 @@ class RecordWriter:
         else:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if self.format is Format.JSONL_GZ:
-                self._text = gzip.open(self.path, "wt", encoding="utf-8")
+                self._text = gzip.open(self.path, "wt", encoding="utf-8")  # noqa: SIM115
             else:
                 self._text = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
 
@@ -95,7 +95,9 @@ class RecordWriter:
         self.close()
 
 
-def write_records(path: str | Path, records: Iterable[BaseModel | dict[str, Any]], fmt: str | None = None) -> int:
+def write_records(
+    path: str | Path, records: Iterable[BaseModel | dict[str, Any]], fmt: str | None = None
+) -> int:
     """Write every record; return how many were written."""
     with RecordWriter(path, fmt) as writer:
         for record in records:

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Zero-width and other invisible format characters used to split words.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]"
+)
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 
 # Look-alike letters from other scripts folded to the Latin letter they imitate.
+# fmt: off
 _HOMOGLYPHS = str.maketrans(
     {
         "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
@@ -28,17 +31,71 @@ _HOMOGLYPHS = str.maketrans(
         "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
     }
 )
+# fmt: on
 
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+    }
+)
 
 # Names worth recovering from leetspeak: apps people are moved to, and a few words of the trade.
 APP_LEXICON = frozenset(
     {
-        "snap", "snapchat", "discord", "telegram", "whatsapp", "kik", "signal", "instagram", "insta",
-        "skype", "wickr", "session", "threema", "line", "viber", "wechat", "facetime", "tiktok",
-        "messenger", "facebook", "twitch", "steam", "roblox", "minecraft", "fortnite", "zoom",
-        "omegle", "teams", "imessage", "dm", "dms", "number", "phone", "private", "secret", "robux",
-        "vbucks", "giftcard", "paypal", "venmo", "cashapp", "bitcoin", "crypto", "address",
+        "snap",
+        "snapchat",
+        "discord",
+        "telegram",
+        "whatsapp",
+        "kik",
+        "signal",
+        "instagram",
+        "insta",
+        "skype",
+        "wickr",
+        "session",
+        "threema",
+        "line",
+        "viber",
+        "wechat",
+        "facetime",
+        "tiktok",
+        "messenger",
+        "facebook",
+        "twitch",
+        "steam",
+        "roblox",
+        "minecraft",
+        "fortnite",
+        "zoom",
+        "omegle",
+        "teams",
+        "imessage",
+        "dm",
+        "dms",
+        "number",
+        "phone",
+        "private",
+        "secret",
+        "robux",
+        "vbucks",
+        "giftcard",
+        "paypal",
+        "venmo",
+        "cashapp",
+        "bitcoin",
+        "crypto",
+        "address",
     }
 )
 
