@@ -1,0 +1,200 @@
+"""Build data/handwritten/eval_v1.jsonl from the hand-written source files in source/.
+
+The conversations are written by hand, one block each, in a plain-text markup that is easier to
+read and review than JSON (see README.md, "Source format"). This script only parses that markup,
+turns relative gaps into timestamps and works out `first_risk_index`; it never combines or
+generates text. Ids are assigned after a fixed shuffle so that an id's number says nothing about
+its label.
+
+    python data/handwritten/build_eval_v1.py            # (re)write eval_v1.jsonl
+    python data/handwritten/build_eval_v1.py --check    # exit 1 if eval_v1.jsonl is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SOURCE_FILES = ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")
+OUTPUT = HERE / "eval_v1.jsonl"
+SHUFFLE_SEED = 20241107
+
+CATEGORY_CODES = {
+    "ap": "age_probing",
+    "ft": "flattery_trust",
+    "se": "secrecy",
+    "is": "isolation",
+    "gi": "gifts_offers",
+    "pm": "platform_migration",
+    "ir": "image_request",
+    "mr": "meeting_request",
+    "tc": "threat_coercion",
+    "fd": "financial_demand",
+}
+LABEL_SPECS = {
+    "grooming": ("grooming", False),
+    "sextortion": ("sextortion", False),
+    "benign": ("benign", False),
+    "benign hard": ("benign", True),
+}
+GAP_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+HEADER = re.compile(r"^=== (?P<key>\w+) \| (?P<platform>\w+) \| (?P<label>[a-z ]+) \| (?P<start>\S+)$")
+PARTICIPANT = re.compile(r"^@ (?P<alias>\w+) = (?P<id>\S+)(?: \| (?P<age>\d+))?$")
+MESSAGE = re.compile(r"^(?P<alias>\w+) (?P<gap>0|(?:\d+[wdhms])+) \| (?P<text>.+)$")
+CATEGORIES = re.compile(r"\s*\{(?P<codes>[a-z,]+)\}$")
+GAP_PART = re.compile(r"(\d+)([wdhms])")
+
+
+class SourceError(ValueError):
+    """A malformed line in a source file, named by file and line number."""
+
+
+@dataclass
+class Block:
+    key: str
+    platform: str
+    label: str
+    hard_negative: bool
+    start: datetime
+    where: str
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    clock: datetime | None = None
+
+
+def _gap_seconds(gap: str) -> int:
+    return sum(int(n) * GAP_UNITS[unit] for n, unit in GAP_PART.findall(gap))
+
+
+def _parse_message(block: Block, match: re.Match[str], where: str) -> None:
+    alias = match["alias"]
+    if alias not in block.aliases:
+        raise SourceError(f"{where}: sender alias {alias!r} is not declared with '@' in {block.key}")
+    text = match["text"].strip()
+    codes: list[str] = []
+    cat_match = CATEGORIES.search(text)
+    if cat_match:
+        codes = cat_match["codes"].split(",")
+        text = text[: cat_match.start()].rstrip()
+    unknown = [c for c in codes if c not in CATEGORY_CODES]
+    if unknown:
+        raise SourceError(f"{where}: unknown category code(s) {unknown} (expected {sorted(CATEGORY_CODES)})")
+    gap = _gap_seconds(match["gap"])
+    if not block.messages and gap != 0:
+        raise SourceError(f"{where}: the first message of {block.key} must have gap 0")
+    if block.messages and gap == 0:
+        raise SourceError(f"{where}: only the first message of {block.key} may have gap 0")
+    block.clock = (block.clock or block.start) + timedelta(seconds=gap)
+    block.messages.append(
+        {
+            "sender": block.aliases[alias]["id"],
+            "text": text,
+            "sent_at": block.clock.isoformat(),
+            "categories": [CATEGORY_CODES[c] for c in codes],
+        }
+    )
+
+
+def parse_source(path: Path) -> list[Block]:
+    blocks: list[Block] = []
+    for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.rstrip()
+        where = f"{path.name}:{line_no}"
+        if not line or line.startswith("#"):
+            continue
+        if header := HEADER.match(line):
+            if header["label"] not in LABEL_SPECS:
+                raise SourceError(f"{where}: label must be one of {sorted(LABEL_SPECS)}")
+            label, hard = LABEL_SPECS[header["label"]]
+            start = datetime.fromisoformat(header["start"])
+            if start.tzinfo is None:
+                raise SourceError(f"{where}: start time needs a UTC offset")
+            blocks.append(Block(header["key"], header["platform"], label, hard, start, where))
+            continue
+        if not blocks:
+            raise SourceError(f"{where}: line before the first '===' header")
+        block = blocks[-1]
+        if participant := PARTICIPANT.match(line):
+            if block.messages:
+                raise SourceError(f"{where}: participants must come before messages in {block.key}")
+            age = int(participant["age"]) if participant["age"] else None
+            entry: dict[str, Any] = {"id": participant["id"]}
+            if age is not None:
+                entry["declared_age"] = age
+            block.aliases[participant["alias"]] = entry
+        elif message := MESSAGE.match(line):
+            _parse_message(block, message, where)
+        else:
+            raise SourceError(f"{where}: expected '=== header', '@ alias = id [| age]' or 'alias gap | text'")
+    return blocks
+
+
+def _first_risk_index(block: Block) -> int | None:
+    return next((i for i, m in enumerate(block.messages) if m["categories"]), None)
+
+
+def to_record(block: Block, conversation_id: str) -> dict[str, Any]:
+    first = _first_risk_index(block)
+    if block.label == "benign" and first is not None:
+        raise SourceError(f"{block.where}: benign conversation {block.key} has categorised messages")
+    if block.label != "benign" and first is None:
+        raise SourceError(f"{block.where}: risky conversation {block.key} has no categorised message")
+    ids = [p["id"] for p in block.aliases.values()]
+    if len(set(ids)) != len(ids):
+        raise SourceError(f"{block.where}: participant ids repeat in {block.key}")
+    return {
+        "conversation_id": conversation_id,
+        "platform": block.platform,
+        "language": "en",
+        "participants": list(block.aliases.values()),
+        "messages": block.messages,
+        "label": block.label,
+        "first_risk_index": first,
+        "hard_negative": block.hard_negative,
+    }
+
+
+def build() -> list[dict[str, Any]]:
+    blocks = [b for name in SOURCE_FILES for b in parse_source(HERE / "source" / name)]
+    keys = [b.key for b in blocks]
+    if len(set(keys)) != len(keys):
+        raise SourceError("source block keys repeat")
+    random.Random(SHUFFLE_SEED).shuffle(blocks)
+    return [to_record(b, f"hw-{i:03d}") for i, b in enumerate(blocks, start=1)]
+
+
+def render(records: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if eval_v1.jsonl differs from the sources")
+    args = parser.parse_args(argv)
+    try:
+        text = render(build())
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"error: {OUTPUT.name} is stale; run {Path(__file__).name} to rebuild it", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"wrote {text.count(chr(10))} conversations to {OUTPUT.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Checks on the hand-written evaluation set (data/handwritten/eval_v1.jsonl).
+
+The set measures whether a model learned risk or learned the synthetic generator, so its shape
+(size, risky share, hard negatives) and its annotation rules are pinned here.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from grooming_risk.contract.conversation import Conversation
+from grooming_risk.io import RecordError, read_conversations
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL_SET = ROOT / "data" / "handwritten" / "eval_v1.jsonl"
+BUILDER = ROOT / "data" / "handwritten" / "build_eval_v1.py"
+
+# Spelled out here rather than imported so that this test keeps guarding the data on its own.
+BLOCKLIST = re.compile(
+    r"\b(sexy?|sexual|naked|nudes?|porn|horny|boobs|breasts|penis|vagina|genitals|orgasm|masturbat"
+    r"|erotic|lingerie|undress|topless)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.fixture(scope="module")
+def conversations() -> list[Conversation]:
+    errors: list[RecordError] = []
+    loaded = list(read_conversations(EVAL_SET, on_error=errors.append))
+    assert errors == [], [str(e) for e in errors]
+    return loaded
+
+
+def _risky(conversations: list[Conversation]) -> list[Conversation]:
+    return [c for c in conversations if c.is_risky]
+
+
+def _benign(conversations: list[Conversation]) -> list[Conversation]:
+    return [c for c in conversations if c.is_risky is False]
+
+
+def test_every_conversation_is_labelled(conversations: list[Conversation]) -> None:
+    assert all(c.label is not None for c in conversations)
+
+
+def test_size(conversations: list[Conversation]) -> None:
+    assert len(conversations) >= 80
+
+
+def test_ids_are_unique(conversations: list[Conversation]) -> None:
+    counts = Counter(c.conversation_id for c in conversations)
+    assert [cid for cid, n in counts.items() if n > 1] == []
+
+
+def test_risky_share(conversations: list[Conversation]) -> None:
+    share = len(_risky(conversations)) / len(conversations)
+    assert 0.3 <= share <= 0.5, share
+
+
+def test_both_risky_labels_are_present(conversations: list[Conversation]) -> None:
+    labels = Counter(str(c.label) for c in _risky(conversations))
+    assert labels["grooming"] >= 15
+    assert labels["sextortion"] >= 10
+
+
+def test_hard_negatives_are_at_least_a_third_of_benign(conversations: list[Conversation]) -> None:
+    benign = _benign(conversations)
+    hard = [c for c in benign if c.hard_negative]
+    assert len(hard) * 3 >= len(benign), (len(hard), len(benign))
+
+
+def test_only_benign_conversations_are_hard_negatives(conversations: list[Conversation]) -> None:
+    assert [c.conversation_id for c in _risky(conversations) if c.hard_negative] == []
+
+
+def test_risky_first_risk_index_is_first_categorised_message(conversations: list[Conversation]) -> None:
+    wrong = []
+    for conv in _risky(conversations):
+        first = next((i for i, m in enumerate(conv.messages) if m.categories), None)
+        if first is None or conv.first_risk_index != first:
+            wrong.append(conv.conversation_id)
+    assert wrong == []
+
+
+def test_benign_have_no_categories_and_no_risk_index(conversations: list[Conversation]) -> None:
+    wrong = [
+        c.conversation_id
+        for c in _benign(conversations)
+        if c.first_risk_index is not None or any(m.categories for m in c.messages)
+    ]
+    assert wrong == []
+
+
+def test_timestamps_are_present_and_in_order(conversations: list[Conversation]) -> None:
+    wrong = []
+    for conv in conversations:
+        times = [m.sent_at for m in conv.messages if m.sent_at is not None]
+        if len(times) != len(conv.messages) or times != sorted(times):
+            wrong.append(conv.conversation_id)
+    assert wrong == []
+
+
+def test_senders_are_declared_participants(conversations: list[Conversation]) -> None:
+    wrong = []
+    for conv in conversations:
+        declared = {p.id for p in conv.participants}
+        if not set(conv.senders()) <= declared:
+            wrong.append(conv.conversation_id)
+    assert wrong == []
+
+
+def test_no_blocklisted_terms(conversations: list[Conversation]) -> None:
+    hits = []
+    for conv in conversations:
+        fields = [conv.platform or "", *(p.id for p in conv.participants)]
+        fields += [m.text for m in conv.messages]
+        for text in fields:
+            match = BLOCKLIST.search(unicodedata.normalize("NFKC", text))
+            if match:
+                # The id and the matched word only: never the surrounding conversation text.
+                hits.append((conv.conversation_id, match.group(0).lower()))
+    assert hits == []
+
+
+def test_jsonl_matches_its_hand_written_sources() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BUILDER), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
