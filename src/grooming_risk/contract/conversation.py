@@ -61,7 +61,10 @@ class Message(BaseModel):
         if isinstance(value, bool):
             raise ValueError("expected ISO-8601 text or epoch seconds, got a boolean")
         if isinstance(value, int | float):
-            return datetime.fromtimestamp(float(value), tz=UTC)
+            try:
+                return datetime.fromtimestamp(float(value), tz=UTC)
+            except (OverflowError, OSError, ValueError) as exc:
+                raise ValueError("epoch seconds out of range") from exc
         return value
 
     @field_validator("sent_at")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import sys
 from collections.abc import Iterable
@@ -17,6 +18,58 @@ from grooming_risk.io.formats import STDIO, Format, detect_format
 PARQUET_ROWS_PER_GROUP = 2048
 
 
+def arrow_schema_for(record_type: type[BaseModel]) -> Any:
+    """The Parquet schema of a contract record, or None for other records (inferred instead)."""
+    import pyarrow as pa
+
+    from grooming_risk.contract.assessment import Assessment
+    from grooming_risk.contract.conversation import Conversation
+    from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+
+    if issubclass(record_type, Conversation):
+        message = pa.struct(
+            [
+                ("sender", pa.string()),
+                ("text", pa.string()),
+                ("sent_at", pa.string()),
+                ("categories", pa.list_(pa.string())),
+            ]
+        )
+        participant = pa.struct([("id", pa.string()), ("declared_age", pa.int32())])
+        return pa.schema(
+            [
+                ("conversation_id", pa.string()),
+                ("messages", pa.list_(message)),
+                ("platform", pa.string()),
+                ("language", pa.string()),
+                ("participants", pa.list_(participant)),
+                ("label", pa.string()),
+                ("first_risk_index", pa.int32()),
+                ("hard_negative", pa.bool_()),
+            ]
+        )
+    if issubclass(record_type, Assessment):
+        evidence = pa.struct(
+            [("index", pa.int32()), ("score", pa.float64()), ("categories", pa.list_(pa.string()))]
+        )
+        return pa.schema(
+            [
+                ("conversation_id", pa.string()),
+                ("risk", pa.float64()),
+                ("label", pa.string()),
+                ("flagged", pa.bool_()),
+                ("urgent", pa.bool_()),
+                # A struct, not a map: it reads back as a dict, which the record validates as is.
+                ("categories", pa.struct([(c, pa.float64()) for c in RISK_CATEGORIES])),
+                ("first_alert_index", pa.int32()),
+                ("evidence", pa.list_(evidence)),
+                ("model_version", pa.string()),
+                ("risk_by_message", pa.list_(pa.float64())),
+            ]
+        )
+    return None
+
+
 class RecordWriter:
     """Write records one at a time; Parquet is buffered per row group so memory stays bounded.
 
@@ -29,6 +82,7 @@ class RecordWriter:
         self.format = detect_format(path, fmt)
         self.count = 0
         self._text: IO[str] | None = None
+        self._raw: IO[bytes] | None = None
         self._buffer: list[dict[str, Any]] = []
         self._parquet: Any = None
         self._schema: Any = None
@@ -41,11 +95,19 @@ class RecordWriter:
         else:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if self.format is Format.JSONL_GZ:
-                self._text = gzip.open(self.path, "wt", encoding="utf-8")  # noqa: SIM115
+                # No name and mtime=0 in the header: the same records give the same bytes, so
+                # dataset digests are reproducible.
+                self._raw = open(self.path, "wb")  # noqa: SIM115
+                gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+                self._text = io.TextIOWrapper(gz, encoding="utf-8")
             else:
                 self._text = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
+        if self._schema is None and self.format is Format.PARQUET and isinstance(record, BaseModel):
+            # Known records get a fixed schema: inferring it from the first row group would type a
+            # column as null when those rows happen to lack it, and fail on a later row.
+            self._schema = arrow_schema_for(type(record))
         obj = record.model_dump(mode="json", exclude_none=False) if isinstance(record, BaseModel) else record
         self.count += 1
         if self._text is not None:
@@ -62,11 +124,10 @@ class RecordWriter:
         import pyarrow.parquet as pq
 
         if self._schema is None:
-            table = pa.Table.from_pylist(self._buffer)
-            self._schema = table.schema
+            self._schema = pa.Table.from_pylist(self._buffer).schema
+        table = pa.Table.from_pylist(self._buffer, schema=self._schema)
+        if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.path, self._schema)
-        else:
-            table = pa.Table.from_pylist(self._buffer, schema=self._schema)
         self._parquet.write_table(table)
         self._buffer = []
 
@@ -85,6 +146,8 @@ class RecordWriter:
                 self._text.flush()
             else:
                 self._text.close()
+            if self._raw is not None:
+                self._raw.close()
 
     def __enter__(self) -> RecordWriter:
         return self
