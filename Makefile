@@ -87,6 +87,9 @@ demo: data train baseline evaluate promote score  ## Everything: data, both mode
 	@echo "  Score your own file:                   $(GR) score FILE.jsonl -o out.jsonl"
 	@echo "  Streaming HTTP service:                $(GR) serve"
 
+serve: train  ## HTTP scoring service on 127.0.0.1:8000 for local development (no API keys).
+	$(GR) serve --model $(MODELS)/default --no-auth
+
 mlflow-ui: install  ## Open the MLflow UI on the local store.
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db
 

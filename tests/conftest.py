@@ -54,7 +54,7 @@ def _conv(cid: str, label: str, lines: list[tuple[str, str, list[str]]], hard: b
 
 def toy_conversations(copies: int = 4) -> list[Conversation]:
     """A small, clearly separable labelled set for plumbing tests (not for quality claims)."""
-    base = [
+    base: list[tuple[str, list[tuple[str, str, list[str]]], bool]] = [
         (
             "benign",
             [

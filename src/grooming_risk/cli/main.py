@@ -41,13 +41,14 @@ def main(
 
 def _register() -> None:
     # Imported here rather than at module top so that each command module stays independent.
-    from grooming_risk.cli import data, score, train
+    from grooming_risk.cli import data, score, serve, train
 
     app.add_typer(data.app, name="data", help="Inspect, import and split conversation datasets.")
     app.command("train")(train.train)
     app.command("evaluate")(train.evaluate)
     app.command("promote")(train.promote)
     app.command("score")(score.score)
+    app.command("serve")(serve.serve)
 
 
 _register()

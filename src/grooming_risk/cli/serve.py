@@ -1,0 +1,110 @@
+"""`grooming-risk serve`: the HTTP scoring service under uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def serve(
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        envvar="GROOMING_RISK_MODEL",
+        help="Model: artifact dir, runs:/RUN/model or models:/NAME@ALIAS. "
+        "Default: $GROOMING_RISK_MODEL, else artifacts/models/default (trained by `make demo`).",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+    api_keys: Path | None = typer.Option(
+        None,
+        "--api-keys",
+        envvar="GROOMING_RISK_API_KEYS_FILE",
+        help="API key file: one 'KEY_ID:KEY_SECRET:SCOPES' per line (SCOPES comma-separated), scopes score, stream, admin; "
+        "KEY_SECRET may be 'sha256=<hex>'. Keys can also come from $GROOMING_RISK_API_KEYS (';'-separated).",
+    ),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Serve without API keys. For local development only: anyone can score."
+    ),
+    state_ttl: float = typer.Option(
+        3600.0, "--state-ttl", min=1, help="Seconds a streamed conversation's state is kept without requests."
+    ),
+    max_conversations: int = typer.Option(
+        100_000, "--max-conversations", min=1, help="Streamed conversations kept in memory (LRU beyond)."
+    ),
+    state_store: str | None = typer.Option(
+        None,
+        "--state-store",
+        envvar="GROOMING_RISK_STATE_STORE",
+        help="'memory' (default) or redis://HOST:PORT/DB to share streaming state between replicas "
+        "(needs the 'redis' package; route each conversation to one replica).",
+    ),
+    review_db: str | None = typer.Option(
+        None,
+        "--review-db",
+        envvar="GROOMING_RISK_REVIEW_DB",
+        help="Forward flagged conversations from /v1/score to this review store "
+        "(sqlite:///review.db or postgresql://...). Streamed conversations are not forwarded.",
+    ),
+    max_body_bytes: int = typer.Option(2_000_000, min=1, help="Largest request body in bytes (413 above)."),
+    max_conversations_per_request: int = typer.Option(64, min=1, help="Conversations per /v1/score call."),
+    max_messages_per_request: int = typer.Option(100, min=1, help="Messages per streaming append."),
+    max_messages: int = typer.Option(10_000, min=1, help="Messages in one conversation."),
+    max_chars: int = typer.Option(4_000, min=1, help="Characters in one message."),
+    batch_window_ms: float = typer.Option(
+        5.0, min=0, help="Milliseconds a request waits for others to share an encoder batch."
+    ),
+    max_batch_items: int = typer.Option(64, min=1, help="Conversations per encoder batch."),
+    log_level: str = typer.Option("info", help="uvicorn/app log level: debug, info, warning, error."),
+) -> None:
+    """Serve risk scoring over HTTP: /v1/score, per-conversation streaming, /metrics, /docs.
+
+    The model loads before the server starts listening, so a bad --model fails here with a clear
+    message. Conversation text is never logged: logs carry ids, counts and timings only.
+    """
+    import logging
+
+    import uvicorn
+
+    from grooming_risk.inference.scorer import RiskScorer
+    from grooming_risk.service.app import create_app
+    from grooming_risk.service.auth import KeyFileError, keyring_for
+    from grooming_risk.service.settings import ServiceSettings
+
+    try:
+        settings = ServiceSettings(
+            model=model,
+            auth=not no_auth,
+            api_keys_file=api_keys,
+            state_store=state_store,
+            state_ttl_s=state_ttl,
+            max_conversations=max_conversations,
+            review_db=review_db,
+            max_body_bytes=max_body_bytes,
+            max_conversations_per_request=max_conversations_per_request,
+            max_messages_per_request=max_messages_per_request,
+            max_messages_per_conversation=max_messages,
+            max_message_chars=max_chars,
+            batch_window_ms=batch_window_ms,
+            max_batch_items=max_batch_items,
+        )
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        keyring_for(settings)  # checked before the (slower) model load so a key mistake fails fast
+        scorer = RiskScorer.load(model)
+        app = create_app(settings, scorer)
+    except (FileNotFoundError, ValueError, RuntimeError, KeyFileError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if no_auth:
+        err.print("[yellow]warning:[/] --no-auth: anyone who can reach this port can use the service")
+    err.print(f"model {scorer.model_version}: serving on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
