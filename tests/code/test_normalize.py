@@ -35,3 +35,8 @@ def test_obfuscation_is_flagged_but_nfkc_alone_is_not() -> None:
 
 def test_control_characters_and_whitespace_collapse() -> None:
     assert normalize("hi\x00\x07  there\n\n").text == "hi there"
+
+
+@pytest.mark.parametrize("raw", ["love u ❤️", "y r u like this", "o m g"])
+def test_emoji_and_short_slang_are_not_evasion(raw: str) -> None:
+    assert not normalize(raw).obfuscated

@@ -42,7 +42,9 @@ def main(
 def _register() -> None:
     # Imported here rather than at module top so that each command module stays independent.
     from grooming_risk.cli import data, score, serve, train
+    from grooming_risk.cli.synth import synth
 
+    app.command("synth")(synth)
     app.add_typer(data.app, name="data", help="Inspect, import and split conversation datasets.")
     app.command("train")(train.train)
     app.command("evaluate")(train.evaluate)

@@ -14,8 +14,10 @@ from functools import lru_cache
 
 # Zero-width and other invisible format characters used to split words.
 _INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]"
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
 )
+# Variation selectors choose emoji or text style ("❤️"): removed, but not a sign of evasion.
+_VARIATION = re.compile("[\ufe00-\ufe0f]")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
 
 # Look-alike letters from other scripts folded to the Latin letter they imitate.
@@ -111,7 +113,11 @@ class NormalizedText:
 
 
 def _despace(match: re.Match[str]) -> str:
-    return re.sub(r"[ .\-_*/]", "", match.group(1))
+    joined = re.sub(r"[ .\-_*/]", "", match.group(1))
+    # Three spaced letters are usually slang ("y r u", "o m g"), not a hidden word.
+    if len(joined) >= 4 or joined.lower() in APP_LEXICON:
+        return joined
+    return match.group(1)
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -132,7 +138,7 @@ def normalize(text: str) -> NormalizedText:
     which is itself a weak warning sign and is given to the model as a feature.
     """
     step = unicodedata.normalize("NFKC", text)
-    step = _CONTROL.sub(" ", step)
+    step = _VARIATION.sub("", _CONTROL.sub(" ", step))
     no_invisible = _INVISIBLE.sub("", step)
     folded = no_invisible.translate(_HOMOGLYPHS)
     joined = _SPACED.sub(_despace, folded)

@@ -1,0 +1,146 @@
+"""`grooming-risk synth`: write a synthetic labelled dataset and its dataset card."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+PROGRESS_FROM = 1000  # below this many conversations a bar is just noise
+
+
+def _dataset_name(output: Path) -> str:
+    name = output.name
+    for suffix in (".jsonl.gz", ".jsonl", ".parquet", ".pq", ".json", ".ndjson"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)] or name
+    return name
+
+
+def synth(
+    n: int = typer.Option(1000, "-n", "--count", min=0, help="How many conversations to generate."),
+    seed: int = typer.Option(
+        0, "--seed", "-s", help="Random seed; the same seed and options give the same file."
+    ),
+    output: Path = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        help="Output file: .jsonl, .jsonl.gz or .parquet ('-' writes JSONL to stdout, no card).",
+    ),
+    grooming: float = typer.Option(0.35, min=0.0, help="Relative weight of grooming conversations."),
+    sextortion: float = typer.Option(0.20, min=0.0, help="Relative weight of sextortion conversations."),
+    benign: float = typer.Option(0.45, min=0.0, help="Relative weight of benign conversations."),
+    hard_negative_share: float = typer.Option(
+        0.45, min=0.0, max=1.0, help="Share of benign conversations that are hard negatives (keep >= 1/3)."
+    ),
+    min_messages: int = typer.Option(6, min=6, help="Shortest conversation, in messages."),
+    max_messages: int = typer.Option(150, min=6, help="Longest conversation, in messages."),
+    max_participants: int = typer.Option(6, min=2, help="Most participants in one conversation."),
+    platforms: str | None = typer.Option(
+        None, help="Comma-separated platforms (default: game_chat,direct_message,group_chat,social_dm,forum)."
+    ),
+    noise: float = typer.Option(
+        1.0, min=0.0, max=3.0, help="Typing-noise scale (typos, slang, emoji); 0 = clean."
+    ),
+    obfuscation_rate: float = typer.Option(
+        0.35, min=0.0, max=1.0, help="Chance an app name in an offender's message is disguised ('s n a p')."
+    ),
+    timestamp_share: float = typer.Option(
+        0.8, min=0.0, max=1.0, help="Share of conversations with sent_at times."
+    ),
+    card: bool = typer.Option(True, "--card/--no-card", help="Write <output>.card.json beside the data."),
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress", help=f"Progress bar on stderr (n >= {PROGRESS_FROM})."
+    ),
+) -> None:
+    """Generate synthetic grooming, sextortion and benign conversations.
+
+    Labels, per-message warning-sign categories and the index of the first sign are known by construction.
+
+    Benign data includes hard negatives (a parent planning a surprise, classmates asking ages, a coach arranging team photos) that share words with risky chats. The data holds no sexual content.
+
+    Deterministic for a seed. Writes <output>.card.json (source, generator version, seed, parameters, counts) beside the data.
+    """
+    from grooming_risk.data.cards import CountAccumulator, DatasetCard, write_card
+    from grooming_risk.data.synth import GENERATOR_VERSION, SynthConfig, generate
+    from grooming_risk.io import RecordWriter
+
+    try:
+        config = SynthConfig(
+            label_mix={"grooming": grooming, "sextortion": sextortion, "benign": benign},
+            hard_negative_share=hard_negative_share,
+            min_messages=min_messages,
+            max_messages=max_messages,
+            max_participants=max_participants,
+            platforms=tuple(p.strip() for p in platforms.split(","))
+            if platforms
+            else SynthConfig().platforms,
+            noise=noise,
+            obfuscation_rate=obfuscation_rate,
+            timestamp_share=timestamp_share,
+        )
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+    to_stdout = str(output) == "-"
+    counts = CountAccumulator()
+    started = time.perf_counter()
+    try:
+        writer = RecordWriter(output)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    show = progress and n >= PROGRESS_FROM and not to_stdout
+    with writer:
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(
+                TextColumn("synth"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("synth", total=n)
+                for i, conversation in enumerate(generate(n, seed, config), start=1):
+                    writer.write(conversation)
+                    counts.add(conversation)
+                    if i % 200 == 0 or i == n:
+                        bar.update(task, completed=i)
+        else:
+            for conversation in generate(n, seed, config):
+                writer.write(conversation)
+                counts.add(conversation)
+    elapsed = time.perf_counter() - started
+    totals = counts.counts()
+
+    card_path = None
+    if card and not to_stdout:
+        card_path = write_card(
+            output,
+            DatasetCard(
+                name=_dataset_name(output),
+                source="synthetic",
+                generator_version=GENERATOR_VERSION,
+                seed=seed,
+                parameters={"n": n, **config.to_dict()},
+                counts=totals,
+            ),
+        )
+    rate = n / elapsed if elapsed > 0 else float("inf")
+    labels = ", ".join(f"{k} {v}" for k, v in totals.by_label.items())
+    err.print(
+        f"wrote {totals.conversations} conversations ({totals.messages} messages; {labels}; "
+        f"{totals.hard_negatives} hard negatives) to {output} in {elapsed:.1f}s ({rate:.0f} conversations/s)"
+        + (f"; card {card_path}" if card_path else ""),
+        highlight=False,
+        soft_wrap=True,
+    )

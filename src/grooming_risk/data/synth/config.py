@@ -1,0 +1,146 @@
+"""What the synthetic generator produces, validated before a single conversation is drawn."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from grooming_risk.contract.taxonomy import Label
+
+KNOWN_PLATFORMS: tuple[str, ...] = ("game_chat", "direct_message", "group_chat", "social_dm", "forum")
+# Platforms that only ever hold two people.
+ONE_TO_ONE_PLATFORMS: frozenset[str] = frozenset({"direct_message", "social_dm"})
+
+# Arcs need room for an opening, at least one sign and a reply.
+MIN_CONVERSATION_MESSAGES = 6
+
+
+def _default_mix() -> dict[str, float]:
+    return {"grooming": 0.35, "sextortion": 0.20, "benign": 0.45}
+
+
+def _check_share(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"SynthConfig.{name} must be a number between 0 and 1, got {value!r}")
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Knobs of the synthetic generator. Every field is recorded in the dataset card.
+
+    label_mix: relative weight of each label (grooming, sextortion, benign); normalised, so
+        {"grooming": 1, "benign": 1} is a 50/50 mix without sextortion.
+    hard_negative_share: share of benign conversations that are hard negatives (benign talk that
+        shares surface words with risk). Keep it at 1/3 or more, or a model learns words.
+    min_messages, max_messages: conversation length bounds (inclusive).
+    min_participants, max_participants: participant count bounds (inclusive); group chats have
+        bystanders.
+    group_share: share of conversations with three or more participants (when the bounds allow).
+    platforms: platforms to draw from; direct_message and social_dm always have two people.
+    noise: scale of typing noise (typos, slang, emoji, zero-width characters); 0 turns it off.
+    obfuscation_rate: chance that an app name in an offender's message is disguised
+        ("s n a p", "d1sc0rd"); friends do it at a fifth of this rate.
+    timestamp_share: share of conversations that carry `sent_at` times.
+    declared_age_share: chance that a participant declares an age.
+    repeat_offender_share: chance that a risky conversation reuses an earlier offender's account
+        (each account appears in at most `max_offender_conversations` conversations).
+    """
+
+    label_mix: Mapping[str, float] = field(default_factory=_default_mix)
+    hard_negative_share: float = 0.45
+    min_messages: int = 6
+    max_messages: int = 150
+    min_participants: int = 2
+    max_participants: int = 6
+    group_share: float = 0.25
+    platforms: tuple[str, ...] = KNOWN_PLATFORMS
+    noise: float = 1.0
+    obfuscation_rate: float = 0.35
+    timestamp_share: float = 0.8
+    declared_age_share: float = 0.5
+    repeat_offender_share: float = 0.06
+    max_offender_conversations: int = 3
+
+    def __post_init__(self) -> None:
+        labels = {label.value for label in Label}
+        mix = dict(self.label_mix)
+        unknown = sorted(set(mix) - labels)
+        if unknown:
+            raise ValueError(f"SynthConfig.label_mix has unknown labels {unknown}; allowed: {sorted(labels)}")
+        for name, weight in mix.items():
+            if not (isinstance(weight, int | float) and math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"SynthConfig.label_mix[{name!r}] must be a number >= 0, got {weight!r}")
+        if sum(mix.values()) <= 0:
+            raise ValueError("SynthConfig.label_mix needs at least one label with a weight above 0")
+        object.__setattr__(self, "label_mix", {label: float(mix.get(label, 0.0)) for label in sorted(labels)})
+
+        for name in (
+            "hard_negative_share",
+            "group_share",
+            "obfuscation_rate",
+            "timestamp_share",
+            "declared_age_share",
+            "repeat_offender_share",
+        ):
+            _check_share(name, getattr(self, name))
+        if not (
+            isinstance(self.noise, int | float) and math.isfinite(self.noise) and 0.0 <= self.noise <= 3.0
+        ):
+            raise ValueError(f"SynthConfig.noise must be between 0 (off) and 3, got {self.noise!r}")
+
+        if not isinstance(self.min_messages, int) or self.min_messages < MIN_CONVERSATION_MESSAGES:
+            raise ValueError(
+                f"SynthConfig.min_messages must be an integer >= {MIN_CONVERSATION_MESSAGES} "
+                f"(arcs need room), got {self.min_messages!r}"
+            )
+        if not isinstance(self.max_messages, int) or not self.min_messages <= self.max_messages <= 2000:
+            raise ValueError(
+                f"SynthConfig.max_messages must be an integer from min_messages ({self.min_messages}) "
+                f"to 2000, got {self.max_messages!r}"
+            )
+        if not isinstance(self.min_participants, int) or self.min_participants < 2:
+            raise ValueError(
+                f"SynthConfig.min_participants must be an integer >= 2, got {self.min_participants!r}"
+            )
+        if (
+            not isinstance(self.max_participants, int)
+            or not self.min_participants <= self.max_participants <= 12
+        ):
+            raise ValueError(
+                f"SynthConfig.max_participants must be an integer from min_participants "
+                f"({self.min_participants}) to 12, got {self.max_participants!r}"
+            )
+        if not isinstance(self.max_offender_conversations, int) or self.max_offender_conversations < 1:
+            raise ValueError(
+                f"SynthConfig.max_offender_conversations must be an integer >= 1, got {self.max_offender_conversations!r}"
+            )
+
+        platforms = tuple(self.platforms)
+        if not platforms:
+            raise ValueError(
+                f"SynthConfig.platforms must name at least one platform, e.g. {list(KNOWN_PLATFORMS)}"
+            )
+        bad = [p for p in platforms if not isinstance(p, str) or not p.strip()]
+        if bad:
+            raise ValueError(f"SynthConfig.platforms must be non-empty strings, got {bad!r}")
+        if len(set(platforms)) != len(platforms):
+            raise ValueError(f"SynthConfig.platforms has duplicates: {list(platforms)}")
+        if self.min_participants > 2 and all(p in ONE_TO_ONE_PLATFORMS for p in platforms):
+            raise ValueError(
+                "SynthConfig.platforms only has one-to-one platforms "
+                f"({', '.join(sorted(ONE_TO_ONE_PLATFORMS))}) but min_participants is {self.min_participants}"
+            )
+        object.__setattr__(self, "platforms", platforms)
+
+    def label_weights(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        names = tuple(self.label_mix)
+        return names, tuple(self.label_mix[name] for name in names)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, for the dataset card and MLflow params."""
+        out = asdict(self)
+        out["label_mix"] = dict(self.label_mix)
+        out["platforms"] = list(self.platforms)
+        return out

@@ -1,0 +1,55 @@
+"""Gifts and offers: game currency, skins, money or favours."""
+
+from __future__ import annotations
+
+from grooming_risk.data.synth.phrases.bank import CategoryBank
+
+BANK = CategoryBank(
+    category="gifts_offers",
+    openers=(
+        "guess what",
+        "i was thinking",
+        "surprise",
+        "since you've been so nice",
+        "because you're awesome",
+        "hey so",
+    ),
+    cores=(
+        "i['ll| can| could] [buy|get|gift] you {gift}",
+        "[want|do you want] {gift}[? i can get it for you|?|]",
+        "i'll send you {gift} [if you want|for your birthday|no strings attached|just because]",
+        "[i can|let me] [pay for|cover] your {game} [battle pass|pass|subscription|membership]",
+        "i [just|] sent you a {brand} gift card[, check your messages|]",
+        "[what's|whats] your [wishlist|steam id|username|gamertag], i'll send you something",
+        "i'll [top up|load up] your account[ with {small_amount}|]",
+        "[you|u] [deserve|should have] [nice things|a treat|a new phone|something special]",
+        "i'll [get|buy] you [a new phone|airpods|a headset|that hoodie][ so we can talk more|]",
+        "[i can|let me] [order|send] you [pizza|food|a little present][ tonight|]",
+        "[free|] v-bucks [for you|if you keep playing with me]",
+        "i got you a little [something|gift|present]",
+        "i'll give you [my|an] [old|spare|extra] [account|console|phone]",
+        "[wanna|want] me to [buy|unlock] [that|the] skin for you[?|]",
+        "[i can|i'll] [send|transfer] you {small_amount} [for whatever you want|no questions asked]",
+        "i'll [pay|give] you {small_amount} [if you|to] [add me|play with me|keep talking to me]",
+        "[i|I] [have|got] [too many|extra] robux, [want some|i'll give you some][?|]",
+        "[if you want|] i can [gift|buy] you the [deluxe|premium] edition of {game}",
+        "[pick|choose] [any|whatever] skin [you want|you like], [my treat|i'll pay]",
+        "[do you|] [want|need] [money|cash] for [anything|the weekend|games][?|]",
+        "i'll [get|buy] you {gift} [if you|when you] [add me on {app}|send me a selfie|answer my calls]",
+        "[i'll|let me] [carry|boost] your account [for free|no charge]",
+        "[tell me|send me] [what you want|your wishlist] for [your birthday|christmas]",
+        "[i|I] [can|could] [pay|cover] your phone bill",
+        "[you can|] [have|keep] my [spare|old] [switch|laptop|tablet] if you want",
+        "[i'll|ill] [buy|get] [us|you] matching [skins|emotes] in {game}",
+        "[i just|i] [gifted|sent] you [some|a few] [gems|coins|robux|skins][, did you get them|]",
+        "[nobody|no one] else [gives|would give] you [this much|stuff like this][, right|]",
+        "[i|I] [can|'ll] [get|buy] you [whatever|anything] you want[, just ask|]",
+        "[i'll|ill] [send|put] {small_amount} on your {payapp}",
+        "[wanna|want] {gift}? [just say|say] the word",
+        "[i|I] [want|wanna] [spoil|treat] you[ a bit|]",
+        "[i'll|ill] [pay|cover] [your ticket|the entry] [to|for] [the {place}|{event}]",
+        "[here's|heres] a [code|gift code] for {gift}[, enjoy|]",
+        "[you|u] [can|could] earn [robux|v-bucks|money] [if you help me out|by doing small favours for me]",
+    ),
+    tails=(" 🎁", ", no big deal", ", my treat", ", don't worry about it", ", you deserve it", " 😊"),
+)

@@ -1,0 +1,55 @@
+"""Image requests, phrased without sexual content: a selfie, a picture of the person, camera on."""
+
+from __future__ import annotations
+
+from grooming_risk.data.synth.phrases.bank import CategoryBank
+
+BANK = CategoryBank(
+    category="image_request",
+    openers=(
+        "can i ask something",
+        "so i was wondering",
+        "come on",
+        "please",
+        "it's only fair",
+        "i'm curious",
+    ),
+    cores=(
+        "[send|can you send] [me|] a [selfie|pic|photo][?|]",
+        "show me what you look like",
+        "[i wanna|i want to|can i] see [you|your face|what you look like][?|]",
+        "[can we|let's] [video call|facetime|call] with [the|your] camera on[?|]",
+        "[turn|put] your camera on",
+        "[send|show] me a [pic|photo] [of you|of your face|from today]",
+        "[i'll|ill] send [a selfie|my selfie|a pic of me] if you send [yours|one]",
+        "you never send [pics|selfies], [why|come on][?|]",
+        "[take|snap] a [selfie|pic] [right now|rn][ so i know you're real| to prove it's you|]",
+        "[send|post] a [new|] [pic|selfie] [for me|on {app}]",
+        "[prove|show] [you're|ur] real, [send a selfie|turn on your cam]",
+        "[just|] one [pic|selfie][, please|, pls|]",
+        "[what do you look like|how do you look] [now|today|rn][?|]",
+        "send a [pic|photo] [smiling|of your new haircut|from your trip|of you waving]",
+        "[can you|] [hop|get] on [cam|video] [for a sec|quick][?|]",
+        "[let's|lets] [swap|trade] [pics|selfies]",
+        "[do you have|got] [any|more] [pics|photos] of you[?|]",
+        "i bet you look [cute|great|amazing] [in pics|today], [show me|prove it]",
+        "[send me|can i get] a [video|vid] of you [saying hi|waving][?|]",
+        "[your|ur] profile pic is [tiny|blurry], send a [better|clearer] one",
+        "[send|show] me [your|ur] face [then|already|first]",
+        "i [wanna|want to] [see|know] who i'm talking to[, send a pic|]",
+        "[can i|] [get|have] a [selfie|pic] [today|this morning|rn][?|]",
+        "[go on|come on], [just|] [a|one] [quick|little] selfie",
+        "[why won't you|how come you don't] [show your face|turn your camera on][?|]",
+        "[take|send] a [pic|photo] [for me|just for me]",
+        "[send|show] me [how you look|your face|a pic of you] [today|rn|right now]",
+        "[i|I] [sent|showed] you my selfie, [now|so] [send|it's] [yours|your turn]",
+        "[can you|] [turn on|switch on] [video|your cam] [when we call|tonight][?|]",
+        "[send|drop] [more|another] [pic|selfie|photo][, please|]",
+        "[i|I] [need|want] [proof|to see you] [first|before we talk more]",
+        "[show|let me see] [ur|your] [new|] [hair|haircut|glasses][, send a pic|]",
+        "[send|give me] a [pic|selfie] with [your name|today's date] [on paper|written down] [so i know it's you|]",
+        "[what's|whats] the [harm|big deal] [in|with] one selfie[?|]",
+        "[send|post] [me|] a [pic|selfie] [now|today|real quick]",
+    ),
+    tails=(" 📸", " 🙏", ", pls", ", don't be shy", ", it's just me", ", i won't show anyone"),
+)

@@ -1,0 +1,51 @@
+"""Isolation: driving a wedge between the child and parents, friends or other adults."""
+
+from __future__ import annotations
+
+from grooming_risk.data.synth.phrases.bank import CategoryBank
+
+BANK = CategoryBank(
+    category="isolation",
+    openers=("honestly", "no offence but", "i'm just saying", "think about it", "be real", "i've noticed"),
+    cores=(
+        "your parents [don't|dont|never] [listen to|understand|get] you [like i do|]",
+        "your friends [sound|seem] [fake|jealous|immature|like bad friends]",
+        "[they|your friends] [don't|dont] [deserve|appreciate] you",
+        "[you|u] don't need them, you have me",
+        "i'm the only one who [really|actually] [cares|gets you]",
+        "your [mom|parents|dad] [is|are] [too strict|so controlling|being unfair][ to you|]",
+        "why do you even hang out with them[, they treat you bad|]",
+        "i'd never treat you like [they do|your parents do]",
+        "[you should|] stop talking to [them|{name}], [they're|she's|he's] [bad news|not good for you]",
+        "your teachers [don't|dont] care about you[ like i do|]",
+        "[they're|your parents are] just [jealous|trying to control you]",
+        "[nobody|no one] else [gets|understands] you [like i do|]",
+        "[skip|forget about] [the party|practice|hanging with them] and [talk to me|play with me] instead",
+        "your [sister|brother] sounds so annoying, [you deserve better|ignore them]",
+        "[don't|dont] listen to [your parents|them], they [don't know|have no idea] what's good for you",
+        "[your mom|they] would [just|] [freak out|overreact|ruin it], better not to involve them",
+        "i'm more [like|of a] [family|real friend] to you than they are",
+        "come to me [instead of|before] your parents [with anything|]",
+        "[your|ur] friends [only|just] [use|talk about] you",
+        "[they|your friends] [talk about|laugh at] you behind your back[, i bet|]",
+        "your parents [wouldn't|won't] [care|notice] [anyway|if you were out]",
+        "[adults|grown ups] [always|just] [lie|let you down], [but|] not me",
+        "you [don't|dont] have to [tell|ask] your parents everything",
+        "[they|your parents] [don't|dont] [respect|trust] you, [i do|but i do]",
+        "[i'm|im] the only [real|true] friend you have",
+        "[why|how come] [do you|] let them [boss you around|treat you like that]",
+        "[your|ur] [school|class] [sounds|is] full of [fake|mean] people",
+        "[they'll|they will] [never|] understand you [like i do|the way i do]",
+        "[if|when] [they|your parents] [yell|get mad] [at you|], [just|] [come|talk] to me",
+        "[you|u] [deserve|need] someone who [actually|really] listens[, not them|]",
+        "your friends [are|seem] [so|kinda] childish compared to you",
+        "[stop|quit] [hanging out|spending time] with [them|your friends], [they hold you back|they're not worth it]",
+        "[it's|its] [us|you and me] against [them|everyone|the world]",
+        "[don't|dont] let [your mom|your parents|anyone] [come between us|split us up]",
+        "[you|u] [can't|cant] trust [your friends|anyone at school|your teachers][, only me|]",
+        "your [family|parents] [don't|dont] [see|know] the real you[ like i do|]",
+        "[why|] [bother|waste your time] with [people your age|kids at school][?|]",
+        "[i'm|im] [all you need|enough for you][, right|]",
+    ),
+    tails=(", trust me", ", you know it's true", " fr", ", seriously", ", just saying"),
+)

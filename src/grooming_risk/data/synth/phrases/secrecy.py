@@ -1,0 +1,53 @@
+"""Secrecy: keeping the chat or the relationship hidden, deleting messages."""
+
+from __future__ import annotations
+
+from grooming_risk.data.synth.phrases.bank import CategoryBank
+
+BANK = CategoryBank(
+    category="secrecy",
+    openers=("just so you know", "one thing", "important", "promise me something", "remember", "oh and"),
+    cores=(
+        "[don't|dont|do not] tell [anyone|your parents|your mom|your friends|your dad] [about us|we talk|about this|about me]",
+        "this [is|stays] [between us|our little secret|just between you and me]",
+        "[delete|clear] [our|the|this] [chat|messages|convo] [after|when you're done|before your mom sees]",
+        "[can you|] keep [this|us|it] [a secret|secret|between us|to yourself]",
+        "[your parents|adults|grown ups|other people] wouldn't understand [us|this|what we have]",
+        "if [anyone|your mom|someone] asks, [say|tell them] [i'm|you're talking to] [a friend from school|your cousin|someone from {game}]",
+        "[use|turn on] [disappearing|vanish] mode[ so nobody sees|]",
+        "[make sure|] nobody sees [these|our] messages",
+        "we could get in [big|real] trouble if [anyone|people] found out",
+        "don't [mention|bring up] me to [your parents|anyone|your friends]",
+        "[hide|lock] [this|the] app[ so your parents don't see|]",
+        "[it's|this is] our [secret|thing], [ok|okay|alright]",
+        "promise [me|] you won't tell [anyone|a soul|your parents]",
+        "[rename|save] me as [a girl from school|{name}|your cousin] in your contacts",
+        "[just|] tell your [mom|parents] you're [at a friend's|studying|doing homework]",
+        "people [wouldn't|won't] get [it|us|our friendship]",
+        "i trusted you not to tell[, don't let me down|]",
+        "keep [your|the] [phone on silent|volume down] when we talk",
+        "[don't|dont] screenshot [anything|our chats|this]",
+        "[wipe|delete] your [history|messages] [every night|after we talk|before bed]",
+        "no one [needs to|has to] know [about us|we talk|about this]",
+        "[our|this] [friendship|chat] is [private|just ours|nobody else's business]",
+        "[you'd|you would] get in trouble [too|as well] if they found out",
+        "[use|make] a [second|secret|different] account [for us|to talk to me]",
+        "[log out|sign out] when you're done so [nobody|your mom] [sees|can see]",
+        "don't [add|put] me on your [main|real] account",
+        "[never|don't ever] tell [them|anyone] [my name|my username|about me]",
+        "[keep|put] [this|our chat] in [hidden|archived] [chats|folder]",
+        "i'll [delete|unsend] [this|my messages] [after you read it|in a minute]",
+        "[talk|message me] only when [you're alone|nobody is around|your parents are asleep]",
+        "[your mom|your parents] can't [know|find out] about [this|me|us]",
+        "[turn off|hide] [notifications|previews] for [me|my chats]",
+        "[i'm|im] [trusting|counting on] you to keep quiet",
+        "let's keep [this|us|it] [quiet|on the down low|private]",
+        "[say|tell them] [we met|i'm someone] [at school|at club|from your class]",
+        "[shh|shhh], [our secret|don't tell]",
+        "if [your|ur] parents see [this|our chat], [they'll|they will] [ruin it|take your phone]",
+        "[swear|pinky promise] [you won't|not to] tell [anyone|your friends]",
+        "[clear|delete] [this|our] [chat|conversation] [now|tonight|before school]",
+        "what we talk about [stays here|is just for us|is private]",
+    ),
+    tails=(", ok?", ", promise?", " ok", " 🤫", ", it's important", ", deal?", " understand?"),
+)
