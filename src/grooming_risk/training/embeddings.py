@@ -71,6 +71,9 @@ class EmbeddingTable:
             self.save()
         return len(todo)
 
+    def as_encoder(self) -> TableEncoder:
+        return TableEncoder(self)
+
     def conversation_inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
         """[n_messages, dim + features] per conversation, from cached vectors."""
         texts = [normalize(m.text).text for c in conversations for m in c.messages]
@@ -80,3 +83,27 @@ class EmbeddingTable:
             vecs = np.stack([self.vectors[text_key(normalize(m.text).text)] for m in conv.messages])
             out.append(np.concatenate([vecs, conversation_features(conv)], axis=1).astype(np.float32))
         return out
+
+
+class TableEncoder:
+    """A MessageEncoder that answers from the table and encodes only what it has not seen.
+
+    Training evaluates the model it just trained on val/test/hand-written sets whose messages are
+    already in the table: this saves re-encoding them (minutes on a CPU) with identical vectors.
+    """
+
+    def __init__(self, table: EmbeddingTable) -> None:
+        self.table = table
+
+    @property
+    def dim(self) -> int:
+        return self.table.encoder.dim
+
+    def reference(self) -> dict[str, object]:
+        return self.table.encoder.reference()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.table.ensure(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.table.vectors[text_key(t)] for t in texts])

@@ -67,6 +67,27 @@ def _plots(report: EvaluationReport, preds: Sequence[Any], out: Path, sample_cur
     return list(made.values())
 
 
+def _write_prediction_rows(preds: Sequence[Any], report: EvaluationReport, path: Path) -> None:
+    """One row per conversation for error analysis: ids, labels, scores, categories; never text."""
+    warnings = report.latency[min(report.latency)].warnings if report.latency else {}
+    with open(path, "w", encoding="utf-8") as handle:
+        for p in preds:
+            row = {
+                "conversation_id": p.conversation_id,
+                "label": p.label,
+                "hard_negative": p.hard_negative,
+                "first_risk_index": p.first_risk_index,
+                "n_messages": len(p.risk_by_message),
+                "risk": p.risk_by_message[-1],
+                "max_risk": max(p.risk_by_message),
+                "predicted_label": p.predicted_label,
+                "first_alert_index": warnings.get(p.conversation_id),
+                "true_categories": sorted(p.true_categories),
+                "predicted_categories": sorted(c for c, v in p.category_probs.items() if v >= 0.5),
+            }
+            handle.write(json.dumps(row) + "\n")
+
+
 def evaluate_sets(
     scorer: RiskScorer,
     sets: Mapping[str, Sequence[Conversation]],
@@ -91,7 +112,8 @@ def evaluate_sets(
             (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
             (out / "per_category.json").write_text(json.dumps(report.per_category, indent=2))
             (out / "thresholds.json").write_text(json.dumps(report.thresholds, indent=2))
-            for file in ("report.md", "per_category.json", "thresholds.json"):
+            _write_prediction_rows(preds, report, out / "predictions.jsonl")
+            for file in ("report.md", "per_category.json", "thresholds.json", "predictions.jsonl"):
                 mlflow.log_artifact(str(out / file), f"{prefix}/{name}")
         log.info("%s: %d conversations evaluated", name, len(conversations))
     return reports

@@ -101,16 +101,21 @@ class Trainer:
         out = self.model(x, lengths)
         mask = (torch.arange(t)[None, :] < lengths[:, None]).float().to(self.device)
 
+        eps = self.cfg.label_smoothing
+
         def stack(name: str) -> torch.Tensor:
             return _pad([getattr(e.targets, name) for e in batch], t).to(self.device)
 
-        risk_loss = (self.bce(out["risk_logit"], stack("risk")) * mask).sum() / mask.sum()
+        def target(name: str) -> torch.Tensor:
+            return stack(name) * (1 - eps) + eps / 2
+
+        risk_loss = (self.bce(out["risk_logit"], target("risk")) * mask).sum() / mask.sum()
         type_mask = stack("type_mask") * mask
         type_loss = (
-            self.bce(out["type_logit"], stack("sextortion")) * type_mask
+            self.bce(out["type_logit"], target("sextortion")) * type_mask
         ).sum() / type_mask.sum().clamp(min=1)
         cat_mask = (stack("category_mask") * mask).unsqueeze(-1)
-        cat_loss = (self.bce(out["category_logits"], stack("categories")) * cat_mask).sum() / (
+        cat_loss = (self.bce(out["category_logits"], target("categories")) * cat_mask).sum() / (
             cat_mask.sum().clamp(min=1) * out["category_logits"].shape[-1]
         )
         loss = risk_loss + self.cfg.type_weight * type_loss + self.cfg.category_weight * cat_loss

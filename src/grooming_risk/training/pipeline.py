@@ -26,6 +26,7 @@ from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder, weigh
 from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, conversation_features
 from grooming_risk.training.config import TrainConfig, flatten
 from grooming_risk.training.datasets import Datasets, load_datasets
+from grooming_risk.training.embeddings import EmbeddingTable
 from grooming_risk.training.tracking import configure_tracking, log_dataset
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,12 @@ def _model_version(cfg: TrainConfig, run_id: str) -> str:
     return f"{cfg.name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{run_id[:8]}"
 
 
-def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: Any) -> Path:
+def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: Any) -> tuple[Path, Any]:
     import torch
 
     from grooming_risk.inference.sequence_backend import SequenceBackend
     from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
     from grooming_risk.text.normalize import normalize
-    from grooming_risk.training.embeddings import EmbeddingTable
     from grooming_risk.training.loop import Example, Trainer, pick_device, seed_everything
     from grooming_risk.training.targets import conversation_targets
 
@@ -89,6 +89,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         )
     )
 
+    table: EmbeddingTable | None = None
     if cfg.encoder.finetune:
         encoder.model.to(device).train()
 
@@ -183,7 +184,9 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         encoder_dir = encoder.model_dir
         encoder_ref["embedded"] = True
 
-    backend = SequenceBackend(model, encoder)
+    # Reuse the vectors computed for training when scoring val (and later test / hand-written).
+    fast_encoder = table.as_encoder() if table is not None else encoder
+    backend = SequenceBackend(model, fast_encoder)
     logits, labels = _final_logits_and_labels(backend.trajectories(data.val), data.val)
     calibration, thresholds = _calibrate(cfg, logits, labels)
     meta = ArtifactMeta(
@@ -200,10 +203,10 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     out = save_artifact(cfg.output_dir, meta, tensors, encoder_dir=encoder_dir)
     if tmp is not None:
         tmp.cleanup()
-    return out
+    return out, fast_encoder
 
 
-def _fit_baseline(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: Any) -> Path:
+def _fit_baseline(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: Any) -> tuple[Path, Any]:
     from grooming_risk.model.baseline import TfidfBackend, TfidfFeaturizer, conversation_text, fit_baseline
 
     started = time.perf_counter()
@@ -222,7 +225,7 @@ def _fit_baseline(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         model={"c": cfg.model.c, "word_ngrams": [1, 2], "char_ngrams": [2, 5]},
         config=cfg.model_dump(mode="json"),
     )
-    return save_artifact(cfg.output_dir, meta, tensors)
+    return save_artifact(cfg.output_dir, meta, tensors), None
 
 
 def train(cfg: TrainConfig) -> dict[str, float]:
@@ -261,9 +264,14 @@ def train(cfg: TrainConfig) -> dict[str, float]:
         version = _model_version(cfg, run.info.run_id)
         started = time.perf_counter()
         fit = _fit_sequence if cfg.model.kind == "sequence" else _fit_baseline
-        artifact_dir = fit(cfg, data, version, record)
+        artifact_dir, cached_encoder = fit(cfg, data, version, record)
         metrics["train_seconds"] = time.perf_counter() - started
         scorer = RiskScorer.load(artifact_dir)
+        if cached_encoder is not None:
+            from grooming_risk.inference.sequence_backend import SequenceBackend
+
+            if isinstance(scorer.backend, SequenceBackend):
+                scorer.backend.encoder = cached_encoder
         mlflow.log_params(
             {
                 "thresholds.review_value": scorer.meta.thresholds.review,
