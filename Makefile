@@ -90,6 +90,11 @@ demo: data train baseline evaluate promote score  ## Everything: data, both mode
 serve: train  ## HTTP scoring service on 127.0.0.1:8000 for local development (no API keys).
 	$(GR) serve --model $(MODELS)/default --no-auth
 
+review-serve: score  ## Reviewer app on the demo's scored samples (create an account first, see README).
+	$(GR) review init-db
+	$(GR) review ingest $(DEMO)/assessments.jsonl --conversations $(DEMO)/sample_conversations.jsonl
+	$(GR) review serve
+
 mlflow-ui: install  ## Open the MLflow UI on the local store.
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db
 
