@@ -60,7 +60,10 @@ class OptimConfig(_Section):
     category_weight: float = Field(default=0.5, ge=0)
     grad_clip: float = Field(default=1.0, gt=0)
     label_smoothing: float = Field(
-        default=0.0, ge=0, lt=0.5, description="Pull 0/1 targets towards 0.5 by this much: less overconfidence."
+        default=0.0,
+        ge=0,
+        lt=0.5,
+        description="Pull 0/1 targets towards 0.5 by this much: less overconfidence.",
     )
     seed: int = 13
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -61,7 +61,9 @@ def _plots(report: EvaluationReport, preds: Sequence[Any], out: Path, sample_cur
     if sample_curves:
         # A spread of examples (riskiest positives, hard negatives), named by id only.
         sample = plots.sample_for_curves(preds, sample_curves)
-        made["risk_curves"] = plots.plot_risk_curves(sample, report.operating_thresholds, out / "risk_curves.png")
+        made["risk_curves"] = plots.plot_risk_curves(
+            sample, report.operating_thresholds, out / "risk_curves.png"
+        )
     else:
         made.pop("risk_curves").unlink()
     return list(made.values())

@@ -1,0 +1,531 @@
+#!/usr/bin/env python
+"""Throughput, memory and latency of grooming-risk, against the eSPD re-encoding protocol.
+
+    python benchmarks/benchmark.py                                  # the default model and test split
+    python benchmarks/benchmark.py --onnx artifacts/models/default-onnx --json bench.json
+
+One run prints one markdown table:
+
+* batch scoring (`RiskScorer.score`) of N conversations: messages/s, conversations/s, peak RSS of
+  the scoring process (each runtime is measured in a fresh subprocess, so its memory is its own);
+* encoder tokens per message (mean, p95, share truncated);
+* the ONNX export (`--onnx DIR`, or `--onnx-export` to make one now) in a process where torch and
+  transformers cannot be imported: speed, memory and risk differences against the torch model;
+* online per-message latency (p50/p95/p99) through `grooming-risk serve --no-auth` on loopback,
+  with 1 and 16 conversations streaming concurrently, one message per request;
+* the eSPD protocol (Vogt et al. 2021) on the same encoder: for each new message re-encode the
+  last 50 messages joined as one text (at most 512 tokens). Its speed is measured on a subset of
+  messages, message by message (as a live service would) and against our streaming on the same
+  messages; its quality is a logistic regression on the pooled window embeddings of training
+  prefixes, scored by ROC-AUC on the hand-written set next to our model's.
+
+Every phase is bounded (--conversations, --requests, --duration, --espd-messages, --espd-train),
+and the script stops by itself. Figures depend on the machine: report them with its core count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grooming_risk.contract.conversation import Conversation
+from grooming_risk.io.readers import read_conversations
+
+ESPD_WINDOW = 50
+ESPD_MAX_TOKENS = 512
+
+# Runs in a fresh interpreter so that peak RSS belongs to the scorer alone. With BLOCK set, torch
+# and transformers cannot be imported: the ONNX runtime must not need them.
+BATCH_WORKER = """
+import json, resource, sys, time
+if sys.argv[4] == "block":
+    sys.modules["torch"] = None
+    sys.modules["transformers"] = None
+from itertools import islice
+from grooming_risk.inference.scorer import RiskScorer
+from grooming_risk.io.readers import read_conversations
+convs = list(islice(read_conversations(sys.argv[2]), int(sys.argv[3])))
+t0 = time.perf_counter()
+scorer = RiskScorer.load(sys.argv[1])
+load_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+assessments = scorer.score(convs)
+score_s = time.perf_counter() - t0
+print(json.dumps({
+    "load_s": load_s,
+    "score_s": score_s,
+    "conversations": len(convs),
+    "messages": sum(len(c.messages) for c in convs),
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "model_version": scorer.model_version,
+    "risks": [a.risk_by_message for a in assessments],
+    "flagged": [a.flagged for a in assessments],
+}))
+"""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="artifacts/models/default", help="Model dir or MLflow URI.")
+    p.add_argument("--data", default="data/generated/splits/test.jsonl", help="Conversations to score.")
+    p.add_argument("--conversations", type=int, default=300, help="Conversations for batch scoring.")
+    p.add_argument(
+        "--concurrency", default="1,16", help="Concurrent streamed conversations, comma-separated."
+    )
+    p.add_argument("--requests", type=int, default=100, help="Requests per client in each online phase.")
+    p.add_argument("--duration", type=float, default=60.0, help="Cap in seconds for each online phase.")
+    p.add_argument("--onnx", type=Path, default=None, help="An ONNX export to measure too.")
+    p.add_argument(
+        "--onnx-export", action="store_true", help="Export --model to ONNX (int8) now and measure it."
+    )
+    p.add_argument("--espd-messages", type=int, default=200, help="Messages for the eSPD speed comparison.")
+    p.add_argument(
+        "--espd-train", type=int, default=300, help="Training conversations for the eSPD classifier."
+    )
+    p.add_argument(
+        "--espd-every", type=int, default=10, help="Use every k-th prefix of training conversations."
+    )
+    p.add_argument(
+        "--train-data", default="data/generated/splits/train.jsonl", help="For the eSPD classifier."
+    )
+    p.add_argument("--handwritten", default="data/handwritten/eval_v1.jsonl", help="Quality comparison set.")
+    p.add_argument("--skip-online", action="store_true", help="Skip the HTTP latency phase.")
+    p.add_argument("--skip-espd", action="store_true", help="Skip the eSPD phases.")
+    p.add_argument("--json", type=Path, default=None, help="Also write the figures here as JSON.")
+    args = p.parse_args(argv)
+    args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
+    if args.conversations < 1 or args.requests < 1 or args.duration <= 0 or not args.concurrency:
+        p.error("--conversations, --requests, --duration and --concurrency must be positive")
+    return args
+
+
+def load(path: str, n: int | None = None) -> list[Conversation]:
+    return list(islice(read_conversations(path), n))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
+
+
+# Batch ------------------------------------------------------------------------------------------
+
+
+def batch_run(model: str, data: str, n: int, *, block_torch: bool) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", BATCH_WORKER, model, data, str(n), "block" if block_torch else "open"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"batch scoring of {model} failed:\n{done.stderr[-3000:]}")
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    out["messages_per_s"] = out["messages"] / out["score_s"]
+    out["conversations_per_s"] = out["conversations"] / out["score_s"]
+    return out
+
+
+def token_stats(model: str, convs: Sequence[Conversation]) -> dict[str, float]:
+    from grooming_risk.inference.scorer import RiskScorer
+    from grooming_risk.text.normalize import normalize
+
+    scorer = RiskScorer.load(model)
+    encoder = getattr(scorer.backend, "encoder", None)
+    if encoder is None:
+        return {}
+    texts = [normalize(m.text).text for c in convs for m in c.messages]
+    max_length = int((scorer.meta.encoder or {}).get("max_length", 64))
+    if hasattr(encoder, "token_counts"):
+        counts = np.asarray(encoder.token_counts(texts))
+    else:
+        ids = encoder.tokenizer(texts, truncation=False)["input_ids"]
+        counts = np.minimum([len(x) for x in ids], max_length)
+        truncated = float(np.mean([len(x) > max_length for x in ids]))
+    if hasattr(encoder, "token_counts"):
+        truncated = float(np.mean(counts >= max_length))
+    return {
+        "tokens_mean": float(counts.mean()),
+        "tokens_p95": percentile(list(counts), 95),
+        "truncated_share": truncated,
+        "max_length": max_length,
+        "unique_text_share": len(set(texts)) / max(1, len(texts)),
+    }
+
+
+def parity(reference: dict[str, Any], other: dict[str, Any]) -> dict[str, float]:
+    diffs = [
+        float(np.max(np.abs(np.subtract(a, b))))
+        for a, b in zip(reference["risks"], other["risks"], strict=True)
+    ]
+    final = [abs(a[-1] - b[-1]) for a, b in zip(reference["risks"], other["risks"], strict=True)]
+    agree = np.mean([a == b for a, b in zip(reference["flagged"], other["flagged"], strict=True)])
+    return {
+        "max_abs_risk_diff": max(diffs),
+        "mean_abs_final_risk_diff": float(np.mean(final)),
+        "flag_agreement": float(agree),
+    }
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+# eSPD -------------------------------------------------------------------------------------------
+
+
+def espd_encoder(model: str) -> Any:
+    """The model's message encoder, set up as eSPD uses it: windows of up to 512 tokens, no cache."""
+    from grooming_risk.inference.scorer import resolve_model_uri
+    from grooming_risk.model.artifact import ENCODER_DIR, read_meta
+    from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder, resolve_encoder_path
+
+    directory = resolve_model_uri(model)
+    ref = read_meta(directory).encoder or {}
+    name = str(ref["name"])
+    model_dir = directory / ENCODER_DIR if ref.get("embedded") else resolve_encoder_path(name)
+    settings = EncoderSettings(name=name, max_length=ESPD_MAX_TOKENS, batch_size=16, cache_size=1)
+    encoder = HFMessageEncoder(settings, model_dir=model_dir)
+    # Small test encoders have fewer positions than BERT's 512.
+    encoder.settings.max_length = min(ESPD_MAX_TOKENS, int(encoder.model.config.max_position_embeddings))
+    return encoder
+
+
+def windows(conv: Conversation, ends: Sequence[int]) -> list[str]:
+    """The eSPD input after message `end`: the last 50 messages (up to it) joined as one text."""
+    from grooming_risk.text.normalize import normalize
+
+    texts = [normalize(m.text).text for m in conv.messages]
+    return ["\n".join(texts[max(0, end + 1 - ESPD_WINDOW) : end + 1]) for end in ends]
+
+
+def espd_speed(model: str, encoder: Any, convs: Sequence[Conversation], n_messages: int) -> dict[str, float]:
+    """Message by message on the same messages: eSPD re-encodes a window, we encode one message + step."""
+    from grooming_risk.inference.scorer import RiskScorer
+
+    stream: list[tuple[Conversation, int]] = []
+    for conv in convs:
+        stream += [(conv, i) for i in range(len(conv.messages))]
+        if len(stream) >= n_messages:
+            break
+    stream = stream[:n_messages]
+    encoder.encode(["warm up"])
+    window_tokens = []
+    t0 = time.perf_counter()
+    for conv, i in stream:
+        [text] = windows(conv, [i])
+        encoder.encode([text])
+    espd_s = time.perf_counter() - t0
+    for conv, i in stream[:: max(1, len(stream) // 50)]:
+        ids = encoder.tokenize(windows(conv, [i]))["input_ids"]
+        window_tokens.append(len(ids[0]))
+    scorer = RiskScorer.load(model)  # fresh: an empty encoder cache
+    sessions: dict[str, Any] = {}
+    scorer.stream("warm-up").add({"sender": "a", "text": "warm up"})
+    t0 = time.perf_counter()
+    for conv, i in stream:
+        session = sessions.get(conv.conversation_id) or sessions.setdefault(
+            conv.conversation_id, scorer.stream(conv.conversation_id)
+        )
+        session.add(conv.messages[i])
+    ours_s = time.perf_counter() - t0
+    return {
+        "messages": len(stream),
+        "espd_messages_per_s": len(stream) / espd_s,
+        "ours_stream_messages_per_s": len(stream) / ours_s,
+        "speedup": espd_s / ours_s,
+        "espd_window_tokens_mean": float(np.mean(window_tokens)),
+    }
+
+
+def espd_quality(
+    model: str, encoder: Any, train: Sequence[Conversation], every: int, handwritten: Sequence[Conversation]
+) -> dict[str, float]:
+    """ROC-AUC on the hand-written set: eSPD (LR on window embeddings) vs our model (final risk)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from grooming_risk.evaluation.metrics import roc_auc
+    from grooming_risk.inference.scorer import RiskScorer
+
+    texts, labels = [], []
+    for conv in train:
+        n = len(conv.messages)
+        ends = sorted(set(range(every - 1, n, every)) | {n - 1})
+        first = conv.first_risk_index if conv.first_risk_index is not None else 0
+        for end in ends:
+            texts += windows(conv, [end])
+            # The prefix is risky once the first risk sign is in it (conversation label without positions).
+            labels.append(int(bool(conv.is_risky) and end >= first))
+    t0 = time.perf_counter()
+    x = encoder.encode(texts)
+    encode_s = time.perf_counter() - t0
+    classifier = LogisticRegression(max_iter=2000, C=1.0, class_weight="balanced").fit(x, labels)
+    y = [int(bool(c.is_risky)) for c in handwritten]
+    espd_scores = classifier.predict_proba(
+        encoder.encode([windows(c, [len(c.messages) - 1])[0] for c in handwritten])
+    )[:, 1]
+    ours = [a.risk for a in RiskScorer.load(model).score(list(handwritten))]
+    return {
+        "train_windows": len(texts),
+        "train_encode_s": encode_s,
+        "espd_roc_auc": roc_auc(y, espd_scores),
+        "ours_roc_auc": roc_auc(y, ours),
+        "handwritten_conversations": len(handwritten),
+    }
+
+
+# Online -----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a process, Linux only; NaN elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def _client(
+    base: str, convs: Sequence[Conversation], offset: int, requests: int, deadline: float, out: list[float]
+) -> int:
+    import httpx
+
+    sent = 0
+    async with httpx.AsyncClient(base_url=base, timeout=60.0) as http:
+        k = offset
+        while sent < requests and time.monotonic() < deadline:
+            conv = convs[k % len(convs)]
+            cid = f"bench-{uuid.uuid4().hex[:12]}"
+            for i, message in enumerate(conv.messages):
+                if sent >= requests or time.monotonic() >= deadline:
+                    break
+                body = {"messages": [message.model_dump(mode="json", exclude_none=True)], "start_index": i}
+                t0 = time.perf_counter()
+                response = await http.post(f"/v1/conversations/{cid}/messages", json=body)
+                out.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise RuntimeError(f"append to {cid} failed: HTTP {response.status_code}")
+                sent += 1
+            await http.delete(f"/v1/conversations/{cid}")
+            k += 1
+    return sent
+
+
+async def _online_phase(
+    base: str, convs: Sequence[Conversation], concurrency: int, requests: int, duration: float
+) -> dict[str, float]:
+    latencies: list[float] = []
+    deadline = time.monotonic() + duration
+    t0 = time.perf_counter()
+    sent = await asyncio.gather(
+        *[
+            _client(base, convs, c * 7, requests, deadline, latencies)
+            for c in range(concurrency)  # offsets: clients start on different conversations
+        ]
+    )
+    elapsed = time.perf_counter() - t0
+    ms = [x * 1000 for x in latencies]
+    return {
+        "requests": float(sum(sent)),
+        "messages_per_s": sum(sent) / elapsed,
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+    }
+
+
+def online(model: str, convs: Sequence[Conversation], args: argparse.Namespace) -> dict[str, Any]:
+    import httpx
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "grooming_risk", "serve", "--no-auth", "--model", model, "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"the service did not start:\n{log.read().decode()[-3000:]}")
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            asyncio.run(_online_phase(base, convs, 1, 5, 30))  # warm-up
+            phases = {
+                c: asyncio.run(_online_phase(base, convs, c, args.requests, args.duration))
+                for c in args.concurrency
+            }
+            return {"phases": phases, "server_peak_rss_mb": peak_rss_mb(server.pid)}
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
+# Report -----------------------------------------------------------------------------------------
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[tuple[str, str]] = []
+    b = results["batch"]
+    rows += [
+        ("model", f"`{b['model_version']}` ({results['model']})"),
+        ("machine", results["machine"]),
+        ("batch: conversations / messages", f"{b['conversations']} / {b['messages']}"),
+        ("batch: messages/s", fmt(b["messages_per_s"])),
+        ("batch: conversations/s", fmt(b["conversations_per_s"], 2)),
+        ("batch: model load (s)", fmt(b["load_s"], 2)),
+        ("batch: peak RSS (MB)", fmt(b["peak_rss_mb"], 0)),
+    ]
+    if t := results.get("tokens"):
+        rows += [
+            ("encoder tokens/message: mean / p95", f"{fmt(t['tokens_mean'])} / {fmt(t['tokens_p95'], 0)}"),
+            (f"messages truncated at {t['max_length']} tokens", f"{t['truncated_share']:.2%}"),
+            ("distinct message texts (encoder cache helps the rest)", f"{t['unique_text_share']:.1%}"),
+        ]
+    if o := results.get("onnx"):
+        rows += [
+            ("ONNX: artifact size (MB)", fmt(o["size_mb"])),
+            ("ONNX (no torch): messages/s", f"{fmt(o['messages_per_s'])} ({o['speedup']:.2f}x torch)"),
+            ("ONNX (no torch): conversations/s", fmt(o["conversations_per_s"], 2)),
+            ("ONNX (no torch): peak RSS (MB)", fmt(o["peak_rss_mb"], 0)),
+            ("ONNX vs torch: max / mean final |risk diff|",
+             f"{o['max_abs_risk_diff']:.4f} / {o['mean_abs_final_risk_diff']:.4f}"),
+            ("ONNX vs torch: flag agreement", f"{o['flag_agreement']:.2%}"),
+        ]  # fmt: skip
+    if on := results.get("online"):
+        for c, ph in on["phases"].items():
+            rows.append(
+                (
+                    f"online, {c} concurrent: p50 / p95 / p99 ms per message",
+                    f"{fmt(ph['p50_ms'])} / {fmt(ph['p95_ms'])} / {fmt(ph['p99_ms'])}",
+                )
+            )
+            rows.append(
+                (
+                    f"online, {c} concurrent: messages/s ({int(ph['requests'])} requests)",
+                    fmt(ph["messages_per_s"]),
+                )
+            )
+        rows.append(("online: service peak RSS (MB)", fmt(on["server_peak_rss_mb"], 0)))
+    if e := results.get("espd_speed"):
+        rows += [
+            (f"eSPD: messages/s (re-encode last {ESPD_WINDOW} msgs, <= {ESPD_MAX_TOKENS} tokens; "
+             f"{e['messages']} msgs, window {fmt(e['espd_window_tokens_mean'], 0)} tokens avg)",
+             fmt(e["espd_messages_per_s"])),
+            ("ours, same messages streamed one by one: messages/s", fmt(e["ours_stream_messages_per_s"])),
+            ("speed ratio ours / eSPD (streaming)", f"{e['speedup']:.1f}x"),
+            ("speed ratio ours batch / eSPD", f"{b['messages_per_s'] / e['espd_messages_per_s']:.1f}x"),
+        ]  # fmt: skip
+    if q := results.get("espd_quality"):
+        rows += [
+            (f"hand-written ROC-AUC: ours ({q['handwritten_conversations']} conversations)", fmt(q["ours_roc_auc"], 3)),
+            (f"hand-written ROC-AUC: eSPD baseline (LR on {q['train_windows']} training windows)",
+             fmt(q["espd_roc_auc"], 3)),
+        ]  # fmt: skip
+    lines = ["| measure | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cores = os.cpu_count() or 0
+    results: dict[str, Any] = {
+        "model": args.model,
+        "data": args.data,
+        # A busy machine distorts everything (torch's OpenMP threads spin against other work).
+        "machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} at start",
+    }
+
+    def step(name: str) -> None:
+        print(f"[benchmark] {name} ...", file=sys.stderr, flush=True)
+
+    convs = load(args.data, args.conversations)
+    step(f"batch scoring {len(convs)} conversations (torch)")
+    results["batch"] = batch_run(args.model, args.data, args.conversations, block_torch=False)
+    step("token statistics")
+    results["tokens"] = token_stats(args.model, convs)
+    onnx_dir = args.onnx
+    with tempfile.TemporaryDirectory(prefix="grooming-risk-bench-") as tmp:
+        if args.onnx_export and onnx_dir is None:
+            from grooming_risk.inference.onnx_export import export_onnx
+
+            step("exporting to ONNX (int8)")
+            onnx_dir = Path(tmp) / "onnx"
+            export_onnx(args.model, onnx_dir, quantize=True)
+        if onnx_dir is not None:
+            step("batch scoring (ONNX, torch blocked)")
+            run = batch_run(str(onnx_dir), args.data, args.conversations, block_torch=True)
+            results["onnx"] = {
+                **{k: v for k, v in run.items() if k not in ("risks", "flagged")},
+                **parity(results["batch"], run),
+                "size_mb": dir_mb(onnx_dir),
+                "speedup": run["messages_per_s"] / results["batch"]["messages_per_s"],
+            }
+    if not args.skip_online:
+        step(f"online latency at concurrency {args.concurrency}")
+        results["online"] = online(args.model, convs, args)
+    if not args.skip_espd:
+        encoder = espd_encoder(args.model)
+        step(f"eSPD speed on {args.espd_messages} messages")
+        results["espd_speed"] = espd_speed(args.model, encoder, convs, args.espd_messages)
+        step(f"eSPD quality ({args.espd_train} training conversations)")
+        results["espd_quality"] = espd_quality(
+            args.model,
+            encoder,
+            load(args.train_data, args.espd_train),
+            args.espd_every,
+            load(args.handwritten),
+        )
+    for key in ("batch",):
+        results[key] = {k: v for k, v in results[key].items() if k not in ("risks", "flagged")}
+    results["benchmark_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Backend for an exported model (kind "onnx"): onnxruntime + `tokenizers` + numpy, no torch.
+
+The artifact written by `grooming-risk export onnx` holds two graphs: the message encoder
+(transformer, mean pooling and L2 normalisation, optionally int8-quantised) and one step of the
+sequence model (input projection, GRU cell, heads). Batch scoring runs the step graph position by
+position over a batch of conversations, exactly as streaming does, so both give the same numbers,
+and the streaming state has the same shape as the torch backend's (`hidden`, `features`).
+
+Nothing here may import torch or transformers: a platform can score with a ~25 MB artifact and
+onnxruntime alone (the test runs this module with both imports blocked).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grooming_risk.contract.conversation import Conversation, Message
+from grooming_risk.inference.backend import Trajectory
+from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
+from grooming_risk.model.features import FEATURE_NAMES, FeatureState, conversation_features, message_features
+from grooming_risk.text.normalize import normalize
+
+ENCODER_GRAPH = "encoder.onnx"
+STEP_GRAPH = "step.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+# Input and output names shared by the exporter and this runtime.
+ENCODER_INPUTS = ("input_ids", "attention_mask")
+ENCODER_OUTPUT = "embedding"
+STEP_INPUTS = ("x", "h")
+STEP_OUTPUTS = ("risk_logit", "type_logit", "category_logits", "h_new")
+# Conversations stepped together in batch scoring: sorted by length, so few rows sit idle.
+STEP_BATCH = 256
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function."""
+    out = np.empty_like(x, dtype=np.float32)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    ez = np.exp(x[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def _session(path: Path, threads: int | None) -> Any:
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("ONNX models need the 'onnx' extra (pip install 'grooming-risk[onnx]')") from exc
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class OnnxMessageEncoder:
+    """The exported sentence encoder: same tokenisation, pooling and LRU cache as `HFMessageEncoder`."""
+
+    def __init__(
+        self,
+        graph: Path,
+        tokenizer_file: Path,
+        *,
+        max_length: int,
+        batch_size: int = 128,
+        cache_size: int = 100_000,
+        threads: int | None = None,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.cache_size = cache_size
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        # tokenizer.json may carry its own padding/truncation settings: set the ones the model was
+        # trained with (transformers' `padding=True, truncation=True, max_length=...`).
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_length)
+        pad_token = "[PAD]" if self.tokenizer.token_to_id("[PAD]") is not None else None
+        pad_id = self.tokenizer.token_to_id(pad_token) if pad_token else 0
+        self.tokenizer.enable_padding(pad_id=pad_id or 0, pad_token=pad_token or "[PAD]")
+        self.session = _session(graph, threads)
+        names = [i.name for i in self.session.get_inputs()]
+        if sorted(names) != sorted(ENCODER_INPUTS):
+            raise InvalidArtifactError(f"{graph}: expected inputs {list(ENCODER_INPUTS)}, found {names}")
+        self._dim = int(self.session.get_outputs()[0].shape[-1])
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(input_ids, attention_mask), int64 [B, T], padded to the longest text of the batch."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        return ids, mask
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text after truncation, special tokens included (for benchmarks)."""
+        _, mask = self.tokenize(texts)
+        return [int(n) for n in mask.sum(axis=1)]
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            ids, mask = self.tokenize([texts[i] for i in idx])
+            (vectors,) = self.session.run([ENCODER_OUTPUT], {"input_ids": ids, "attention_mask": mask})
+            out[idx] = vectors
+        return out
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        missing = [t for t in unique if t not in self._cache]
+        if missing:
+            for text, vec in zip(missing, self._encode_uncached(missing), strict=True):
+                self._cache[text] = vec
+        found = {}
+        for text in unique:
+            self._cache.move_to_end(text)
+            found[text] = self._cache[text]
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
+
+
+class OnnxStep:
+    """One GRU step of the sequence model for B conversations: x [B, D], h [B, H] -> heads, h'."""
+
+    def __init__(self, graph: Path, threads: int | None = None) -> None:
+        self.session = _session(graph, threads)
+        inputs = {i.name: i.shape for i in self.session.get_inputs()}
+        if sorted(inputs) != sorted(STEP_INPUTS):
+            raise InvalidArtifactError(f"{graph}: expected inputs {list(STEP_INPUTS)}, found {list(inputs)}")
+        self.input_dim = int(inputs["x"][-1])
+        self.hidden = int(inputs["h"][-1])
+        outputs = {o.name: o.shape for o in self.session.get_outputs()}
+        self.n_categories = int(outputs["category_logits"][-1])
+
+    def __call__(self, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        risk, kind, cats, h_new = self.session.run(
+            list(STEP_OUTPUTS), {"x": x.astype(np.float32, copy=False), "h": h.astype(np.float32, copy=False)}
+        )
+        return risk, sigmoid(kind), sigmoid(cats), h_new
+
+
+class OnnxBackend:
+    supports_streaming = True
+
+    def __init__(self, encoder: OnnxMessageEncoder, step: OnnxStep) -> None:
+        expected = encoder.dim + len(FEATURE_NAMES)
+        if step.input_dim != expected:
+            raise InvalidArtifactError(
+                f"step graph takes {step.input_dim} inputs, encoder ({encoder.dim}) + features "
+                f"({len(FEATURE_NAMES)}) give {expected}"
+            )
+        self.encoder = encoder
+        self.step = step
+
+    @classmethod
+    def from_artifact(
+        cls, meta: ArtifactMeta, tensors: dict[str, np.ndarray] | None, artifact_dir: Path
+    ) -> OnnxBackend:
+        """Build from an export directory; `tensors` (the source weights, kept for provenance) is unused."""
+        del tensors
+        if list(meta.features) != list(FEATURE_NAMES):
+            raise InvalidArtifactError(
+                f"{artifact_dir}: the model was trained with features {meta.features}, this version computes "
+                f"{list(FEATURE_NAMES)}; re-export from a retrained model"
+            )
+        graphs = Path(artifact_dir) / ENCODER_DIR
+        for name in (ENCODER_GRAPH, STEP_GRAPH, TOKENIZER_FILE):
+            if not (graphs / name).exists():
+                raise InvalidArtifactError(
+                    f"{artifact_dir}: missing {ENCODER_DIR}/{name}; re-export the model"
+                )
+        ref = meta.encoder or {}
+        encoder = OnnxMessageEncoder(
+            graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))
+        )
+        if "dim" in ref and encoder.dim != int(ref["dim"]):
+            raise InvalidArtifactError(
+                f"{artifact_dir}: encoder graph dimension {encoder.dim} != recorded {ref['dim']}"
+            )
+        return cls(encoder, OnnxStep(graphs / STEP_GRAPH))
+
+    # Batch -----------------------------------------------------------------------------------
+
+    def _inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
+        texts = [normalize(m.text).text for c in conversations for m in c.messages]
+        vectors = self.encoder.encode(texts)
+        out, start = [], 0
+        for conv in conversations:
+            n = len(conv.messages)
+            out.append(np.concatenate([vectors[start : start + n], conversation_features(conv)], axis=1))
+            start += n
+        return out
+
+    def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
+        inputs = self._inputs(conversations)
+        results: list[Trajectory | None] = [None] * len(inputs)
+        # Longest first: at each position the conversations still going are a prefix of the batch.
+        # Rows are gathered per position rather than padded into one [B, T, D] array, which for a
+        # batch with one 10,000-message chat would be gigabytes.
+        order = sorted(range(len(inputs)), key=lambda i: -len(inputs[i]))
+        for start in range(0, len(order), STEP_BATCH):
+            idx = order[start : start + STEP_BATCH]
+            outs = [
+                (
+                    np.zeros(len(inputs[i]), dtype=np.float32),
+                    np.zeros(len(inputs[i]), dtype=np.float32),
+                    np.zeros((len(inputs[i]), self.step.n_categories), dtype=np.float32),
+                )
+                for i in idx
+            ]
+            h = np.zeros((len(idx), self.step.hidden), dtype=np.float32)
+            for pos in range(len(inputs[idx[0]]) if idx else 0):
+                active = sum(1 for i in idx if len(inputs[i]) > pos)
+                x = np.stack([inputs[i][pos] for i in idx[:active]])
+                r, s, c, h_new = self.step(x, h[:active])
+                h[:active] = h_new
+                for row in range(active):
+                    risk, sext, cats = outs[row]
+                    risk[pos], sext[pos], cats[pos] = r[row], s[row], c[row]
+            for row, i in enumerate(idx):
+                results[i] = Trajectory(*outs[row])
+        return [r for r in results if r is not None]
+
+    # Streaming -------------------------------------------------------------------------------
+
+    def init_state(self) -> dict[str, Any]:
+        return {"hidden": None, "features": FeatureState().to_dict()}
+
+    def advance(
+        self, states: Sequence[dict[str, Any]], messages: Sequence[Sequence[Message]]
+    ) -> list[tuple[dict[str, Any], Trajectory]]:
+        """Append messages to several conversations at once: one encoder batch for all of them."""
+        texts = [normalize(m.text).text for msgs in messages for m in msgs]
+        vectors = self.encoder.encode(texts)
+        feature_states = [FeatureState.from_dict(s["features"]) for s in states]
+        hiddens = [
+            np.asarray(s["hidden"], dtype=np.float32)
+            if s["hidden"] is not None
+            else np.zeros(self.step.hidden, dtype=np.float32)
+            for s in states
+        ]
+        offsets = np.cumsum([0] + [len(m) for m in messages])
+        per_conv: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in messages]
+        longest = max((len(m) for m in messages), default=0)
+        for pos in range(longest):
+            active = [i for i, msgs in enumerate(messages) if pos < len(msgs)]
+            rows = [
+                np.concatenate(
+                    [vectors[offsets[i] + pos], message_features(messages[i][pos], feature_states[i])]
+                )
+                for i in active
+            ]
+            r, s, c, h_new = self.step(np.stack(rows), np.stack([hiddens[i] for i in active]))
+            for row, i in enumerate(active):
+                hiddens[i] = h_new[row]
+                per_conv[i].append((r[row], s[row], c[row]))
+        results = []
+        for i, steps in enumerate(per_conv):
+            state = {"hidden": hiddens[i].tolist(), "features": feature_states[i].to_dict()}
+            traj = Trajectory(
+                np.array([s[0] for s in steps], dtype=np.float32).reshape(-1),
+                np.array([s[1] for s in steps], dtype=np.float32).reshape(-1),
+                np.array([s[2] for s in steps], dtype=np.float32).reshape(len(steps), -1),
+            )
+            results.append((state, traj))
+        return results

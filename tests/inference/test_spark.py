@@ -1,0 +1,169 @@
+"""Spark batch scoring through mlflow.pyfunc.spark_udf, in local[2] mode: same results as RiskScorer."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grooming_risk.contract.assessment import Assessment
+from grooming_risk.inference.scorer import RiskScorer
+from tests.conftest import toy_conversations
+
+pytest.importorskip("pyspark")
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    previous = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("grooming-risk-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+    if previous is None:
+        os.environ.pop("PYSPARK_PYTHON", None)
+    else:
+        os.environ["PYSPARK_PYTHON"] = previous
+
+
+def _expected(artifact: Path) -> list[Assessment]:
+    return RiskScorer.load(artifact).score(toy_conversations())
+
+
+def _check_rows(rows: list[Any], expected: list[Assessment]) -> None:
+    assert len(rows) == len(expected)
+    by_id = {row["conversation_id"]: row for row in rows}
+    for a in expected:
+        row = by_id[a.conversation_id]
+        assert row["risk"] == pytest.approx(a.risk, abs=1e-6)
+        assert (row["label"], row["flagged"], row["urgent"]) == (a.label.value, a.flagged, a.urgent)
+        assert row["model_version"] == a.model_version
+        assert Assessment.model_validate_json(row["assessment"]) == a
+
+
+def test_score_dataframe_from_json_column(spark: Any, tiny_artifact: Path) -> None:
+    from grooming_risk.inference.spark import score_dataframe
+
+    convs = toy_conversations()
+    df = spark.createDataFrame(
+        [(i, c.model_dump_json(exclude_none=True)) for i, c in enumerate(convs)],
+        "row long, conversation string",
+    ).repartition(2)
+    rows = score_dataframe(df, tiny_artifact, keep=["row"]).orderBy("row").collect()
+    assert [r["row"] for r in rows] == list(range(len(convs)))
+    assert [r["conversation_id"] for r in rows] == [c.conversation_id for c in convs]
+    _check_rows(rows, _expected(tiny_artifact))
+
+
+def test_score_dataframe_from_contract_columns(spark: Any, tiny_artifact: Path, tmp_path: Path) -> None:
+    from grooming_risk.inference.spark import score_dataframe
+
+    path = tmp_path / "convs.jsonl"
+    path.write_text("".join(c.model_dump_json(exclude_none=True) + "\n" for c in toy_conversations()))
+    df = spark.read.json(str(path))
+    assert "conversation" not in df.columns
+    _check_rows(score_dataframe(df, tiny_artifact).collect(), _expected(tiny_artifact))
+
+
+def test_score_dataframe_rejects_unknown_layout(spark: Any, tiny_artifact: Path) -> None:
+    from grooming_risk.inference.spark import score_dataframe
+
+    df = spark.createDataFrame([("x",)], "text string")
+    with pytest.raises(ValueError, match="conversation_id and messages"):
+        score_dataframe(df, tiny_artifact)
+
+
+def test_score_dataframe_with_registered_model(spark: Any, tiny_artifact: Path, mlflow_tracking: str) -> None:
+    import mlflow
+
+    from grooming_risk.inference.spark import score_dataframe
+    from grooming_risk.training.evaluate import log_model_to_mlflow
+
+    scorer = RiskScorer.load(tiny_artifact)
+    with mlflow.start_run():
+        log_model_to_mlflow(
+            tiny_artifact, scorer, toy_conversations(1)[:2], registered_name="spark-test", alias="candidate"
+        )
+    df = spark.createDataFrame(
+        [(c.model_dump_json(exclude_none=True),) for c in toy_conversations()], "conversation string"
+    )
+    _check_rows(score_dataframe(df, "models:/spark-test@candidate").collect(), _expected(tiny_artifact))
+
+
+def _write_input(path: Path) -> list[str]:
+    """Valid toy conversations with a bad JSON line, a record missing a field and a blank line."""
+    lines = [c.model_dump_json(exclude_none=True) for c in toy_conversations(copies=2)]
+    lines.insert(3, "{not json")
+    lines.insert(7, json.dumps({"conversation_id": "no-messages"}))
+    lines.insert(9, "")
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def test_score_files_with_spark_matches_local(spark: Any, tiny_artifact: Path, tmp_path: Path) -> None:
+    from grooming_risk.inference.spark import score_files_with_spark
+
+    source = tmp_path / "in.jsonl"
+    _write_input(source)
+    out, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
+    # chunk_size=4: several Spark jobs, so order across chunks is exercised too.
+    n_bad = score_files_with_spark(
+        str(source), str(out), model=str(tiny_artifact), errors=errors, spark=spark, chunk_size=4
+    )
+    assert n_bad == 2
+    problems = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [(p["line"], p["field"]) for p in problems] == [(4, None), (8, "messages")]
+    assert problems[1]["conversation_id"] == "no-messages"
+    got = [Assessment.model_validate_json(line) for line in out.read_text().splitlines()]
+    expected = RiskScorer.load(tiny_artifact).score(toy_conversations(copies=2))
+    assert got == expected
+
+
+def test_cli_spark_engine_writes_what_the_local_engine_writes(
+    spark: Any, tiny_artifact: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from grooming_risk.cli.main import app
+
+    source = tmp_path / "in.jsonl"
+    _write_input(source)
+    outputs = {}
+    for engine in ("local", "spark"):
+        out = tmp_path / f"{engine}.jsonl"
+        result = CliRunner().invoke(
+            app,
+            [
+                "score",
+                str(source),
+                "-o",
+                str(out),
+                "-m",
+                str(tiny_artifact),
+                "--engine",
+                engine,
+                "--no-progress",
+                "--errors",
+                str(tmp_path / f"{engine}.errors.jsonl"),
+            ],
+        )
+        assert result.exit_code == 1, result.output  # invalid records present, no --skip-invalid
+        outputs[engine] = out.read_text()
+    assert outputs["spark"] == outputs["local"]
+    assert len(outputs["spark"].splitlines()) == len(toy_conversations(copies=2))
+    assert (tmp_path / "spark.errors.jsonl").read_text() == (tmp_path / "local.errors.jsonl").read_text()
