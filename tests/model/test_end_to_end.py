@@ -81,7 +81,9 @@ def test_train_evaluate_load_score(
     assert [a.risk for a in from_registry.score(sample)] == [a.risk for a in local.score(sample)]
     assert (tmp_path / "model" / "MODEL_CARD.md").read_text().startswith("# Model card")
 
-    results = evaluate(str(tmp_path / "model"), [paths["test"]], baseline_uri=str(tmp_path / "model"))
+    results = evaluate(
+        str(tmp_path / "model"), [paths["test"], paths["val"]], baseline_uri=str(tmp_path / "model")
+    )
     assert results["model/test"]["roc_auc"] == pytest.approx(results["baseline/test"]["roc_auc"])
 
 

@@ -46,5 +46,6 @@ def log_dataset(path: Path, context: str, name: str | None = None) -> dict[str, 
     if card is not None:
         mlflow.log_dict(card.model_dump(mode="json"), f"datasets/{context}/{path.name}.card.json")
         info["card"] = card.model_dump(mode="json")
-    mlflow.log_param(f"data.{context}.sha256", digest[:16])
+    # Keyed by file name too: an evaluation run may take several datasets in one context.
+    mlflow.log_param(f"data.{context}.{path.name}.sha256", digest[:16])
     return info
