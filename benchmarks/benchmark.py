@@ -75,6 +75,7 @@ print(json.dumps({
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "model_version": scorer.model_version,
     "risks": [a.risk_by_message for a in assessments],
+    "final": [a.risk for a in assessments],
     "flagged": [a.flagged for a in assessments],
 }))
 """
@@ -91,8 +92,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=100, help="Requests per client in each online phase.")
     p.add_argument("--duration", type=float, default=60.0, help="Cap in seconds for each online phase.")
     p.add_argument("--onnx", type=Path, default=None, help="An ONNX export to measure too.")
+    p.add_argument("--onnx-export", action="store_true", help="Export --model to ONNX now and measure it.")
     p.add_argument(
-        "--onnx-export", action="store_true", help="Export --model to ONNX (int8) now and measure it."
+        "--onnx-encoding",
+        default="int8",
+        choices=("int8", "compact", "none"),
+        help="Encoder encoding for --onnx-export (see `grooming-risk export onnx --help`).",
     )
     p.add_argument("--espd-messages", type=int, default=200, help="Messages for the eSPD speed comparison.")
     p.add_argument(
@@ -179,6 +184,23 @@ def parity(reference: dict[str, Any], other: dict[str, Any]) -> dict[str, float]
         "max_abs_risk_diff": max(diffs),
         "mean_abs_final_risk_diff": float(np.mean(final)),
         "flag_agreement": float(agree),
+    }
+
+
+def onnx_quality(model: str, onnx_dir: str, handwritten: str) -> dict[str, float]:
+    """The target that matters for the export: the same ROC-AUC on chats neither model saw."""
+    from grooming_risk.evaluation.metrics import roc_auc
+
+    convs = load(handwritten)
+    y = [int(bool(c.is_risky)) for c in convs]
+    ours = batch_run(model, handwritten, len(convs), block_torch=False)
+    onnx = batch_run(onnx_dir, handwritten, len(convs), block_torch=True)
+    return {
+        "handwritten_roc_auc_torch": roc_auc(y, ours["final"]),
+        "handwritten_roc_auc_onnx": roc_auc(y, onnx["final"]),
+        "handwritten_flag_agreement": float(
+            np.mean([a == b for a, b in zip(ours["flagged"], onnx["flagged"], strict=True)])
+        ),
     }
 
 
@@ -431,6 +453,9 @@ def table(results: dict[str, Any]) -> str:
             ("ONNX vs torch: max / mean final |risk diff|",
              f"{o['max_abs_risk_diff']:.4f} / {o['mean_abs_final_risk_diff']:.4f}"),
             ("ONNX vs torch: flag agreement", f"{o['flag_agreement']:.2%}"),
+            ("hand-written ROC-AUC: torch / ONNX",
+             f"{o['handwritten_roc_auc_torch']:.3f} / {o['handwritten_roc_auc_onnx']:.3f}"),
+            ("hand-written flag agreement torch / ONNX", f"{o['handwritten_flag_agreement']:.2%}"),
         ]  # fmt: skip
     if on := results.get("online"):
         for c, ph in on["phases"].items():
@@ -491,18 +516,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.onnx_export and onnx_dir is None:
             from grooming_risk.inference.onnx_export import export_onnx
 
-            step("exporting to ONNX (int8)")
+            step(f"exporting to ONNX ({args.onnx_encoding})")
             onnx_dir = Path(tmp) / "onnx"
-            export_onnx(args.model, onnx_dir, quantize=True)
+            export_onnx(args.model, onnx_dir, encoding=args.onnx_encoding)
         if onnx_dir is not None:
             step("batch scoring (ONNX, torch blocked)")
             run = batch_run(str(onnx_dir), args.data, args.conversations, block_torch=True)
             results["onnx"] = {
-                **{k: v for k, v in run.items() if k not in ("risks", "flagged")},
+                **{k: v for k, v in run.items() if k not in ("risks", "flagged", "final")},
                 **parity(results["batch"], run),
                 "size_mb": dir_mb(onnx_dir),
                 "speedup": run["messages_per_s"] / results["batch"]["messages_per_s"],
             }
+            step("hand-written ROC-AUC: torch vs ONNX")
+            results["onnx"].update(onnx_quality(args.model, str(onnx_dir), args.handwritten))
     if not args.skip_online:
         step(f"online latency at concurrency {args.concurrency}")
         results["online"] = online(args.model, convs, args)
@@ -519,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             load(args.handwritten),
         )
     for key in ("batch",):
-        results[key] = {k: v for k, v in results[key].items() if k not in ("risks", "flagged")}
+        results[key] = {k: v for k, v in results[key].items() if k not in ("risks", "flagged", "final")}
     results["benchmark_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(table(results))
     if args.json:

@@ -22,7 +22,7 @@ def onnx_fp32(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from grooming_risk.inference.onnx_export import export_onnx
 
     out = tmp_path_factory.mktemp("onnx") / "fp32"
-    export_onnx(tiny_artifact, out, quantize=False)
+    export_onnx(tiny_artifact, out, encoding="none")
     return out
 
 
@@ -31,7 +31,7 @@ def onnx_int8(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from grooming_risk.inference.onnx_export import export_onnx
 
     out = tmp_path_factory.mktemp("onnx") / "int8"
-    export_onnx(tiny_artifact, out, quantize=True)
+    export_onnx(tiny_artifact, out, encoding="int8")
     return out
 
 
@@ -174,3 +174,51 @@ def test_export_refuses_source_directory(tiny_artifact: Path) -> None:
     result = CliRunner().invoke(app, ["onnx", "--model", str(tiny_artifact), "-o", str(tiny_artifact)])
     assert result.exit_code == 2
     assert "other than the source" in result.output
+
+
+def test_compact_export_is_close_to_torch_and_smaller_than_fp32(
+    tiny_artifact: Path, onnx_fp32: Path, tmp_path: Path
+) -> None:
+    from grooming_risk.inference.onnx_export import export_onnx
+
+    report = export_onnx(tiny_artifact, tmp_path / "compact", encoding="compact")
+    assert report.encoding == "compact"
+    assert report.min_embedding_cosine > 0.999
+    convs = toy_conversations()
+    expected = _risks(RiskScorer.load(tiny_artifact), convs)
+    assert _max_diff(expected, _risks(RiskScorer.load(tmp_path / "compact"), convs)) < 0.01
+    size = lambda d: sum(p.stat().st_size for p in d.rglob("*.onnx"))  # noqa: E731
+    assert size(tmp_path / "compact") < size(onnx_fp32)
+
+
+def test_export_cli_checks_decisions_on_data(tiny_artifact: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from grooming_risk.cli.export import app
+    from grooming_risk.io import write_records
+
+    data = tmp_path / "check.jsonl"
+    write_records(data, toy_conversations(1))
+    out = tmp_path / "onnx"
+    args = [
+        "onnx",
+        "--model",
+        str(tiny_artifact),
+        "-o",
+        str(out),
+        "--quantize",
+        "none",
+        "--check-data",
+        str(data),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "same label/flagged/urgent" in result.output
+    assert "100.00%" in result.output
+
+
+def test_export_rejects_unknown_encoding(tiny_artifact: Path, tmp_path: Path) -> None:
+    from grooming_risk.inference.onnx_export import export_onnx
+
+    with pytest.raises(ValueError, match="int8, compact, none"):
+        export_onnx(tiny_artifact, tmp_path / "x", encoding="int4")

@@ -86,7 +86,7 @@ def test_pyfunc_of_an_onnx_export(tiny_artifact: Path, mlflow_tracking: str, tmp
     from grooming_risk.inference.onnx_export import export_onnx
 
     exported = tmp_path / "onnx"
-    export_onnx(tiny_artifact, exported, quantize=False)
+    export_onnx(tiny_artifact, exported, encoding="none")
     model = mlflow.pyfunc.load_model(_log(exported))
     convs = toy_conversations(1)
     _check(model.predict(_frame(convs)).to_dict(orient="records"), RiskScorer.load(exported).score(convs))

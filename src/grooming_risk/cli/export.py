@@ -27,11 +27,18 @@ def onnx(
         help="Sequence model to export: artifact dir, runs:/RUN/model or models:/NAME@ALIAS. "
         "Default: $GROOMING_RISK_MODEL, else artifacts/models/default.",
     ),
-    quantize: bool = typer.Option(
-        True,
-        "--quantize/--no-quantize",
-        help="int8 dynamic quantisation of the encoder (~4x smaller, ~2x faster on CPU, small score "
-        "differences); --no-quantize keeps fp32 and matches torch to ~1e-6.",
+    quantize: str = typer.Option(
+        "int8",
+        "--quantize",
+        help="Encoder weights: 'int8' (dynamic int8, smallest and fastest, scores move most), "
+        "'compact' (int8 embeddings + fp16 weights, fp32 maths: close to torch) or 'none' (fp32).",
+    ),
+    no_quantize: bool = typer.Option(False, "--no-quantize", help="Same as --quantize none."),
+    check_data: Path | None = typer.Option(
+        None,
+        "--check-data",
+        help="Also compare the export with the source model on the first 200 conversations of this "
+        "file (.jsonl/.parquet) and print how many decisions change.",
     ),
 ) -> None:
     """Export a sequence model to ONNX: scores with onnxruntime + tokenizers, no torch needed.
@@ -42,7 +49,9 @@ def onnx(
     from grooming_risk.inference.onnx_export import export_onnx
 
     try:
-        report = export_onnx(model, output, quantize=quantize)
+        report = export_onnx(
+            model, output, encoding="none" if no_quantize else quantize, check_data=check_data
+        )
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -1,0 +1,56 @@
+"""The benchmark script runs end to end on a tiny model and prints every row of its table.
+
+Not a timed test: it checks that each phase runs and reports, so the script cannot rot between
+the runs that measure a real model.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grooming_risk.io import write_records
+from tests.conftest import toy_conversations
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_benchmark_prints_the_whole_table(tiny_artifact: Path, tmp_path: Path) -> None:
+    data = tmp_path / "convs.jsonl"
+    write_records(data, toy_conversations(2))
+    out = tmp_path / "bench.json"
+    args = [
+        sys.executable, str(ROOT / "benchmarks" / "benchmark.py"),
+        "--model", str(tiny_artifact), "--data", str(data), "--train-data", str(data),
+        "--handwritten", str(data), "--conversations", "6", "--requests", "4", "--duration", "30",
+        "--concurrency", "1,2", "--espd-messages", "6", "--espd-train", "6", "--espd-every", "3",
+        "--onnx-export", "--onnx-encoding", "none", "--json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout
+    for row in (
+        "batch: messages/s",
+        "batch: peak RSS (MB)",
+        "encoder tokens/message",
+        "ONNX (no torch): messages/s",
+        "hand-written ROC-AUC: torch / ONNX",
+        "online, 1 concurrent: p50 / p95 / p99",
+        "online, 2 concurrent: p50 / p95 / p99",
+        "eSPD: messages/s",
+        "speed ratio ours / eSPD (streaming)",
+        "hand-written ROC-AUC: eSPD baseline",
+    ):
+        assert row in table, row
+    figures = json.loads(out.read_text())
+    assert figures["batch"]["messages"] > 0
+    # An fp32 export scores like the torch model it came from.
+    assert figures["onnx"]["flag_agreement"] == 1.0
+    assert (
+        abs(figures["onnx"]["handwritten_roc_auc_torch"] - figures["onnx"]["handwritten_roc_auc_onnx"]) < 1e-6
+    )
