@@ -14,6 +14,9 @@ PYTEST_ARGS ?=
 DATA := data/generated
 SYNTH := $(DATA)/synth.jsonl
 SPLITS := $(DATA)/splits
+# Wordings the training corpus never uses: validation for early stopping, calibration, thresholds.
+HELDOUT := $(DATA)/heldout_phrasing.jsonl
+HELDOUT_N ?= 1000
 HANDWRITTEN := data/handwritten/eval_v1.jsonl
 MODELS := artifacts/models
 DEMO := artifacts/demo
@@ -37,8 +40,8 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 install: $(BIN)/.installed  ## Create .venv and install the package with every extra.
 
 lint: install  ## Ruff (lint + format check) and mypy.
-	$(BIN)/ruff check src tests training
-	$(BIN)/ruff format --check src tests training
+	$(BIN)/ruff check src tests training benchmarks
+	$(BIN)/ruff format --check src tests training benchmarks
 	$(BIN)/mypy
 
 test: lint  ## Lint, type-check and run the whole test suite (what CI runs).
@@ -48,18 +51,22 @@ test-fast: install  ## Tests without the slow, browser and integration ones.
 	$(BIN)/pytest -m "not slow and not browser and not integration" $(PYTEST_ARGS)
 
 $(SYNTH): | install
-	$(GR) synth -n $(N) --seed $(SEED) -o $@
+	$(GR) synth -n $(N) --seed $(SEED) --phrase-pool train -o $@
+
+$(HELDOUT): | install
+	$(GR) synth -n $(HELDOUT_N) --seed $$(( $(SEED) + 1000 )) --phrase-pool heldout -o $@
 
 $(SPLITS)/manifest.json: $(SYNTH)
 	$(GR) data split $(SYNTH) -o $(SPLITS) --seed $(SEED)
 
-data: $(SPLITS)/manifest.json  ## Generate N synthetic conversations and split them (no leakage).
+data: $(SPLITS)/manifest.json $(HELDOUT)  ## Generate and split N conversations, plus a held-out-phrasing set.
 	$(GR) data stats $(SYNTH) --compare $(HANDWRITTEN)
+	$(GR) data stats $(SYNTH) --compare $(HELDOUT)
 
-$(MODELS)/baseline/grooming_risk.json: $(SPLITS)/manifest.json
+$(MODELS)/baseline/grooming_risk.json: $(SPLITS)/manifest.json $(HELDOUT)
 	$(GR) train --config configs/baseline.yaml
 
-$(MODELS)/default/grooming_risk.json: $(SPLITS)/manifest.json
+$(MODELS)/default/grooming_risk.json: $(SPLITS)/manifest.json $(HELDOUT)
 	$(GR) train --config configs/default.yaml
 
 baseline: $(MODELS)/baseline/grooming_risk.json  ## Train the TF-IDF + logistic regression baseline.
@@ -67,16 +74,19 @@ train: $(MODELS)/default/grooming_risk.json  ## Train the default model (MiniLM 
 
 evaluate: train baseline  ## Evaluate the default model beside the baseline into MLflow.
 	$(GR) evaluate --model $(MODELS)/default --baseline $(MODELS)/baseline \
-		--data $(HANDWRITTEN) --data $(SPLITS)/test.jsonl
+		--data $(HANDWRITTEN) --data $(HELDOUT) --data $(SPLITS)/test.jsonl
 
 promote: train  ## Compare candidate with champion and move the champion alias.
-	$(GR) promote --data $(HANDWRITTEN) --data $(SPLITS)/test.jsonl
+	$(GR) promote --data $(HANDWRITTEN) --data $(HELDOUT) --data $(SPLITS)/test.jsonl
 
 score: train  ## Score sample conversations with the default model.
 	mkdir -p $(DEMO)
 	head -n 25 $(SPLITS)/test.jsonl > $(DEMO)/sample_conversations.jsonl
 	$(GR) score $(DEMO)/sample_conversations.jsonl -o $(DEMO)/assessments.jsonl
 	$(BIN)/python -m grooming_risk.cli.summary $(DEMO)/assessments.jsonl
+
+benchmark: train  ## Throughput, latency, ONNX export and eSPD comparison of the default model: one table.
+	$(BIN)/python benchmarks/benchmark.py --onnx-export --json artifacts/benchmark.json
 
 demo: data train baseline evaluate promote score  ## Everything: data, both models, evaluation, scoring.
 	@echo

@@ -53,6 +53,15 @@ def synth(
     timestamp_share: float = typer.Option(
         0.8, min=0.0, max=1.0, help="Share of conversations with sent_at times."
     ),
+    phrase_pool: str = typer.Option(
+        "all",
+        help="Templates to draw from: 'all'; 'train' (all but a fixed held-out share of each template "
+        "list); 'heldout' (only that share). A 'heldout' file validates a model trained on 'train' "
+        "data on wordings it never saw.",
+    ),
+    heldout_phrase_share: float = typer.Option(
+        0.25, min=0.01, max=0.99, help="Share of each template list in the held-out pool."
+    ),
     card: bool = typer.Option(True, "--card/--no-card", help="Write <output>.card.json beside the data."),
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help=f"Progress bar on stderr (n >= {PROGRESS_FROM})."
@@ -83,6 +92,8 @@ def synth(
             noise=noise,
             obfuscation_rate=obfuscation_rate,
             timestamp_share=timestamp_share,
+            phrase_pool=phrase_pool,
+            heldout_phrase_share=heldout_phrase_share,
         )
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)

@@ -18,6 +18,7 @@ from grooming_risk.contract.taxonomy import RiskCategory
 from grooming_risk.data.synth.noise import Style, apply_style
 from grooming_risk.data.synth.phrases import CATEGORY_BANKS, chatter, offender, victim
 from grooming_risk.data.synth.phrases.hard_negatives import Scenario
+from grooming_risk.data.synth.pool import ALL, PhrasePool
 from grooming_risk.data.synth.slots import SlotContext
 from grooming_risk.data.synth.template import render
 
@@ -78,8 +79,10 @@ class Script:
         plain_fill: SlotContext,
         platform: str,
         topics: Sequence[chatter.Topic],
+        pool: PhrasePool = ALL,
     ) -> None:
         self.rng = rng
+        self.pool = pool
         self.risky_fill = risky_fill
         self.plain_fill = plain_fill
         self.platform = platform
@@ -102,16 +105,14 @@ class Script:
         risky: bool = False,
     ) -> None:
         fill = self.risky_fill if risky else self.plain_fill
-        self.add(
-            speaker, render(templates[int(self.rng.random() * len(templates))], self.rng, fill), categories
-        )
+        self.add(speaker, render(self.pool.pick(templates, self.rng), self.rng, fill), categories)
 
     def chat(self, speaker: Person, templates: Sequence[str], joinable: Sequence[str] = ()) -> None:
         """An ordinary line, sometimes with a filler word around it or a second clause joined on."""
         rng = self.rng
-        text = render(templates[int(rng.random() * len(templates))], rng, self.plain_fill)
+        text = render(self.pool.pick(templates, rng), rng, self.plain_fill)
         if joinable and rng.random() < 0.12:
-            second = render(joinable[int(rng.random() * len(joinable))], rng, self.plain_fill)
+            second = render(self.pool.pick(joinable, rng), rng, self.plain_fill)
             text = f"{text}{rng.choice((' ', ', ', '. ', ' and ', ' ... ', ' - '))}{second}"
         if rng.random() < 0.25:
             opener = rng.choice(chatter.CHATTER_OPENERS)
@@ -125,7 +126,7 @@ class Script:
 
     def sign(self, speaker: Person, categories: Sequence[str], opener: str | None = None) -> None:
         """One offender message showing one or more warning signs."""
-        parts = [CATEGORY_BANKS[c].render(self.rng, self.risky_fill) for c in categories]
+        parts = [CATEGORY_BANKS[c].render(self.rng, self.risky_fill, self.pool) for c in categories]
         glue = self.rng.choice((" ", ". ", ", ", " and ", " ... "))
         text = glue.join(parts)
         if opener:
@@ -388,7 +389,7 @@ def sextortion(
     script: Script, people: Sequence[Person], off: Person, vic: Person, length: int, early: bool
 ) -> None:
     rng = script.rng
-    arc = Script(rng, script.risky_fill, script.plain_fill, script.platform, script.topics)
+    arc = Script(rng, script.risky_fill, script.plain_fill, script.platform, script.topics, script.pool)
     budget = min(max(6, length), rng.randint(10, 60))
     sextortion_arc(arc, people, off, vic, budget)
     prefix = 0 if early and rng.random() < 0.3 else max(0, length - len(arc))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from grooming_risk.contract.taxonomy import Label
+from grooming_risk.data.synth.pool import DEFAULT_HELDOUT_SHARE, POOLS
 
 KNOWN_PLATFORMS: tuple[str, ...] = ("game_chat", "direct_message", "group_chat", "social_dm", "forum")
 # Platforms that only ever hold two people.
@@ -46,6 +47,9 @@ class SynthConfig:
     declared_age_share: chance that a participant declares an age.
     repeat_offender_share: chance that a risky conversation reuses an earlier offender's account
         (each account appears in at most `max_offender_conversations` conversations).
+    phrase_pool: "all" templates, only the "train" share, or only the "heldout" share (see
+        `synth.pool`): a held-out-phrasing set validates a model on wordings it never saw.
+    heldout_phrase_share: share of each template list kept out of the "train" pool.
     """
 
     label_mix: Mapping[str, float] = field(default_factory=_default_mix)
@@ -62,6 +66,8 @@ class SynthConfig:
     declared_age_share: float = 0.5
     repeat_offender_share: float = 0.06
     max_offender_conversations: int = 3
+    phrase_pool: str = "all"
+    heldout_phrase_share: float = DEFAULT_HELDOUT_SHARE
 
     def __post_init__(self) -> None:
         labels = {label.value for label in Label}
@@ -115,6 +121,15 @@ class SynthConfig:
         if not isinstance(self.max_offender_conversations, int) or self.max_offender_conversations < 1:
             raise ValueError(
                 f"SynthConfig.max_offender_conversations must be an integer >= 1, got {self.max_offender_conversations!r}"
+            )
+
+        if self.phrase_pool not in POOLS:
+            raise ValueError(
+                f"SynthConfig.phrase_pool must be one of {list(POOLS)}, got {self.phrase_pool!r}"
+            )
+        if not (isinstance(self.heldout_phrase_share, int | float) and 0.0 < self.heldout_phrase_share < 1.0):
+            raise ValueError(
+                f"SynthConfig.heldout_phrase_share must be between 0 and 1 (exclusive), got {self.heldout_phrase_share!r}"
             )
 
         platforms = tuple(self.platforms)

@@ -28,6 +28,7 @@ from grooming_risk.data.synth.phrases.hard_negatives import (
     SURPRISE_TARGETS,
     Scenario,
 )
+from grooming_risk.data.synth.pool import PhrasePool
 
 GENERATOR_VERSION = "1.0.0"
 
@@ -87,6 +88,7 @@ class _Generator:
         self.offenders: list[tuple[Person, list[int]]] = []
         self.labels, self.weights = config.label_weights()
         self.scenarios = self._eligible_scenarios()
+        self.pool = PhrasePool(config.phrase_pool, config.heldout_phrase_share)
 
     # -- people -------------------------------------------------------------------------------
     def _new_id(self) -> str:
@@ -219,7 +221,7 @@ class _Generator:
         length = self._length()
         fixed = self._fixed_slots()
         risky_fill, plain_fill = self._fills(fixed)
-        script = Script(rng, risky_fill, plain_fill, platform, self._topics(platform))
+        script = Script(rng, risky_fill, plain_fill, platform, self._topics(platform), self.pool)
         if label == Label.BENIGN.value:
             count = self._participant_count(platform, 1.2)
             people = [self._kid("friend", platform) for _ in range(count)]
@@ -307,7 +309,7 @@ class _Generator:
         )
         _, plain_fill = self._fills(fixed)
         # Scenario lines are benign by construction, so they use the friends' obfuscation rate.
-        script = Script(rng, plain_fill, plain_fill, platform, self._topics(platform))
+        script = Script(rng, plain_fill, plain_fill, platform, self._topics(platform), self.pool)
         arcs.hard_negative(script, scenario, cast, people, self._length())
         return self._assemble(index, Label.BENIGN.value, platform, people, script, hard_negative=True)
 
@@ -337,7 +339,9 @@ class _Generator:
                 start = first - cfg.max_messages // 2
             turns = turns[start : start + cfg.max_messages]
         if len(turns) < cfg.min_messages:
-            pad = Script(self.rng, script.plain_fill, script.plain_fill, script.platform, script.topics)
+            pad = Script(
+                self.rng, script.plain_fill, script.plain_fill, script.platform, script.topics, script.pool
+            )
             a, b = (people[0], people[1]) if self.rng.random() < 0.5 else (people[1], people[0])
             pad.greeting(a, b)
             pad.chatter(people, cfg.min_messages - len(turns) - len(pad), (a, b))

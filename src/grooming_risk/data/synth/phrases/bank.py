@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from grooming_risk.data.synth.pool import ALL, PhrasePool
 from grooming_risk.data.synth.template import SlotFiller, count_variants, render, tidy
 
 # Shared by every category so that openers and tails do not give the category away.
@@ -58,8 +59,8 @@ class CategoryBank:
     opener_rate: float = 0.45
     tail_rate: float = 0.3
 
-    def render(self, rng: random.Random, fill: SlotFiller) -> str:
-        core = render(self.cores[int(rng.random() * len(self.cores))], rng, fill)
+    def render(self, rng: random.Random, fill: SlotFiller, pool: PhrasePool = ALL) -> str:
+        core = render(pool.pick(self.cores, rng), rng, fill)
         opener = ""
         tail = ""
         if rng.random() < self.opener_rate:
