@@ -40,10 +40,14 @@ def test_benchmark_prints_the_whole_table(tiny_artifact: Path, tmp_path: Path) -
         "encoder tokens/message",
         "ONNX (no torch): messages/s",
         "hand-written ROC-AUC: torch / ONNX",
-        "online, 1 concurrent: p50 / p95 / p99",
-        "online, 2 concurrent: p50 / p95 / p99",
-        "eSPD: messages/s",
-        "speed ratio ours / eSPD (streaming)",
+        "online (torch), 1 concurrent: p50 / p95 / p99",
+        "online (torch), 2 concurrent: p50 / p95 / p99",
+        "online (ONNX), 2 concurrent: p50 / p95 / p99",
+        "HTTP floor (GET /healthz), 2 concurrent",
+        "eSPD (torch): messages/s",
+        "eSPD (ONNX): messages/s",
+        "speed ratio ours / eSPD, streaming (torch)",
+        "speed ratio ours batch / eSPD (ONNX)",
         "hand-written ROC-AUC: eSPD baseline",
     ):
         assert row in table, row

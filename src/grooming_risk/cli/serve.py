@@ -57,7 +57,7 @@ def serve(
     max_messages: int = typer.Option(10_000, min=1, help="Messages in one conversation."),
     max_chars: int = typer.Option(4_000, min=1, help="Characters in one message."),
     batch_window_ms: float = typer.Option(
-        5.0, min=0, help="Milliseconds a request waits for others to share an encoder batch."
+        1.0, min=0, help="Milliseconds a request waits for others to share an encoder batch."
     ),
     max_batch_items: int = typer.Option(64, min=1, help="Conversations per encoder batch."),
     log_level: str = typer.Option("info", help="uvicorn/app log level: debug, info, warning, error."),

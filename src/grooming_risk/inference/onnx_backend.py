@@ -85,6 +85,9 @@ class OnnxMessageEncoder:
         pad_token = "[PAD]" if self.tokenizer.token_to_id("[PAD]") is not None else None
         pad_id = self.tokenizer.token_to_id(pad_token) if pad_token else 0
         self.tokenizer.enable_padding(pad_id=pad_id or 0, pad_token=pad_token or "[PAD]")
+        self._unpadded = Tokenizer.from_file(str(tokenizer_file))
+        self._unpadded.no_padding()
+        self._unpadded.enable_truncation(max_length=max_length)
         self.session = _session(graph, threads)
         names = [i.name for i in self.session.get_inputs()]
         if sorted(names) != sorted(ENCODER_INPUTS):
@@ -109,13 +112,21 @@ class OnnxMessageEncoder:
         return [int(n) for n in mask.sum(axis=1)]
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # Texts of the same token length run together, so no batch carries padding: padding costs
+        # as much as real tokens, and under dynamic int8 quantisation it would also shift the
+        # activation ranges, making a message's vector depend on what it was batched with.
+        encodings = self._unpadded.encode_batch(texts)
+        by_length: dict[int, list[int]] = {}
+        for i, encoding in enumerate(encodings):
+            by_length.setdefault(len(encoding.ids), []).append(i)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            ids, mask = self.tokenize([texts[i] for i in idx])
-            (vectors,) = self.session.run([ENCODER_OUTPUT], {"input_ids": ids, "attention_mask": mask})
-            out[idx] = vectors
+        for idx_all in by_length.values():
+            for start in range(0, len(idx_all), self.batch_size):
+                idx = idx_all[start : start + self.batch_size]
+                ids = np.asarray([encodings[i].ids for i in idx], dtype=np.int64)
+                feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+                (vectors,) = self.session.run([ENCODER_OUTPUT], feed)
+                out[idx] = vectors
         return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

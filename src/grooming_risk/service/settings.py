@@ -57,8 +57,10 @@ class ServiceSettings(BaseModel):
         default=100_000, ge=1, description="Most conversations held in memory (least recently used go)."
     )
     # Micro-batching --------------------------------------------------------------------------
+    # 1 ms: requests that queue while a batch runs join the next one anyway; a longer wait only
+    # adds latency when traffic is light (benchmarks/README.md has the measurements).
     batch_window_ms: float = Field(
-        default=5.0, ge=0, description="How long the first request of a batch waits for company."
+        default=1.0, ge=0, description="How long the first request of a batch waits for company."
     )
     max_batch_items: int = Field(
         default=64, ge=1, description="Conversations per encoder call (one request may exceed it)."
