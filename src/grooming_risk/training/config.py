@@ -65,6 +65,13 @@ class OptimConfig(_Section):
         lt=0.5,
         description="Pull 0/1 targets towards 0.5 by this much: less overconfidence.",
     )
+    embedding_noise: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Std of Gaussian noise added to each message vector in training (then renormalised): "
+        "new wordings land near, not on, the training phrasings' vectors.",
+    )
     seed: int = 13
     device: Literal["auto", "cpu", "cuda"] = "auto"
 

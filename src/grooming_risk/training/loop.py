@@ -94,10 +94,22 @@ class Trainer:
             return self.input_fn(batch)
         return _pad([e.inputs for e in batch], max(len(e.inputs) for e in batch))
 
+    def _perturb(self, x: torch.Tensor) -> torch.Tensor:
+        """Jitter the message vectors (not the speaker/timing features) and put them back on the sphere."""
+        dim = self.model.config.embed_dim
+        vectors = x[..., :dim]
+        norms = vectors.norm(dim=-1, keepdim=True)
+        noisy = vectors + self.cfg.embedding_noise * torch.randn_like(vectors)
+        # Padding rows (norm 0) stay zero.
+        noisy = torch.nn.functional.normalize(noisy, dim=-1) * (norms > 0)
+        return torch.cat([noisy, x[..., dim:]], dim=-1)
+
     def _loss(self, batch: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         lengths = torch.tensor([len(e.targets.risk) for e in batch])
         t = int(lengths.max())
         x = self._inputs(batch).to(self.device)
+        if self.model.training and self.cfg.embedding_noise > 0:
+            x = self._perturb(x)
         out = self.model(x, lengths)
         mask = (torch.arange(t)[None, :] < lengths[:, None]).float().to(self.device)
 
