@@ -26,7 +26,7 @@ SEED ?= 13
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install lint test test-fast data train baseline evaluate promote score demo mlflow-ui review-serve benchmark clean
+.PHONY: help install lint test test-fast data train baseline evaluate promote score onnx demo mlflow-ui review-serve benchmark clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -85,17 +85,22 @@ score: train  ## Score sample conversations with the default model.
 	$(GR) score $(DEMO)/sample_conversations.jsonl -o $(DEMO)/assessments.jsonl
 	$(BIN)/python -m grooming_risk.cli.summary $(DEMO)/assessments.jsonl
 
+$(MODELS)/default-onnx/grooming_risk.json: $(MODELS)/default/grooming_risk.json
+	$(GR) export onnx --model $(MODELS)/default -o $(MODELS)/default-onnx --check-data $(HANDWRITTEN)
+
+onnx: $(MODELS)/default-onnx/grooming_risk.json  ## int8 ONNX export of the default model: on-device and the fast CPU path.
+
 benchmark: train  ## Throughput, latency, ONNX export and eSPD comparison of the default model: one table.
 	$(BIN)/python benchmarks/benchmark.py --onnx-export --json artifacts/benchmark.json
 
-demo: data train baseline evaluate promote score  ## Everything: data, both models, evaluation, scoring.
+demo: data train baseline evaluate promote score onnx  ## Everything: data, both models, evaluation, scoring, ONNX.
 	@echo
 	@echo "Done. Where to look:"
 	@echo "  MLflow runs, plots, registered model:  $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db   (then http://127.0.0.1:5000)"
 	@echo "  Model artifact and model card:         $(MODELS)/default/ (MODEL_CARD.md)"
 	@echo "  Scored samples:                        $(DEMO)/assessments.jsonl"
 	@echo "  Score your own file:                   $(GR) score FILE.jsonl -o out.jsonl"
-	@echo "  Streaming HTTP service:                $(GR) serve"
+	@echo "  Streaming HTTP service:                $(GR) serve --model $(MODELS)/default-onnx --no-auth   (ONNX: the fast CPU path)"
 
 serve: train  ## HTTP scoring service on 127.0.0.1:8000 for local development (no API keys).
 	$(GR) serve --model $(MODELS)/default --no-auth
