@@ -64,11 +64,11 @@ class CategoryBank:
         opener = ""
         tail = ""
         if rng.random() < self.opener_rate:
-            pool = self.openers if self.openers and rng.random() < 0.6 else COMMON_OPENERS
-            opener = render(rng.choice(pool), rng, fill) + " "
+            openers = self.openers if self.openers and rng.random() < 0.6 else COMMON_OPENERS
+            opener = render(rng.choice(openers), rng, fill) + " "
         if rng.random() < self.tail_rate:
-            pool = self.tails if self.tails and rng.random() < 0.6 else COMMON_TAILS
-            tail = render(rng.choice(pool), rng, fill)
+            tails = self.tails if self.tails and rng.random() < 0.6 else COMMON_TAILS
+            tail = render(rng.choice(tails), rng, fill)
             tail = tail if tail[:1] in {",", ".", "!", "?"} else " " + tail
         return tidy(opener + core + tail)
 
