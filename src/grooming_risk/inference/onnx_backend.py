@@ -12,7 +12,6 @@ onnxruntime alone (the test runs this module with both imports blocked).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ import numpy as np
 from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
-from grooming_risk.model.features import FEATURE_NAMES, FeatureState, conversation_features, message_features
+from grooming_risk.model.encoder import CachedEncoder
+from grooming_risk.model.features import FEATURE_NAMES, FeatureState, message_features, sequence_inputs
 from grooming_risk.text.normalize import normalize
 
 ENCODER_GRAPH = "encoder.onnx"
@@ -59,7 +59,7 @@ def _session(path: Path, threads: int | None) -> Any:
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-class OnnxMessageEncoder:
+class OnnxMessageEncoder(CachedEncoder):
     """The exported sentence encoder: same tokenisation, pooling and LRU cache as `HFMessageEncoder`."""
 
     def __init__(
@@ -74,9 +74,9 @@ class OnnxMessageEncoder:
     ) -> None:
         from tokenizers import Tokenizer
 
+        super().__init__(cache_size)
         self.max_length = max_length
         self.batch_size = batch_size
-        self.cache_size = cache_size
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         # tokenizer.json may carry its own padding/truncation settings: set the ones the model was
         # trained with (transformers' `padding=True, truncation=True, max_length=...`).
@@ -93,7 +93,6 @@ class OnnxMessageEncoder:
         if sorted(names) != sorted(ENCODER_INPUTS):
             raise InvalidArtifactError(f"{graph}: expected inputs {list(ENCODER_INPUTS)}, found {names}")
         self._dim = int(self.session.get_outputs()[0].shape[-1])
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def dim(self) -> int:
@@ -128,22 +127,6 @@ class OnnxMessageEncoder:
                 (vectors,) = self.session.run([ENCODER_OUTPUT], feed)
                 out[idx] = vectors
         return out
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        unique = list(dict.fromkeys(texts))
-        missing = [t for t in unique if t not in self._cache]
-        if missing:
-            for text, vec in zip(missing, self._encode_uncached(missing), strict=True):
-                self._cache[text] = vec
-        found = {}
-        for text in unique:
-            self._cache.move_to_end(text)
-            found[text] = self._cache[text]
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return np.stack([found[t] for t in texts])
 
 
 class OnnxStep:
@@ -208,18 +191,8 @@ class OnnxBackend:
 
     # Batch -----------------------------------------------------------------------------------
 
-    def _inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
-        texts = [normalize(m.text).text for c in conversations for m in c.messages]
-        vectors = self.encoder.encode(texts)
-        out, start = [], 0
-        for conv in conversations:
-            n = len(conv.messages)
-            out.append(np.concatenate([vectors[start : start + n], conversation_features(conv)], axis=1))
-            start += n
-        return out
-
     def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
-        inputs = self._inputs(conversations)
+        inputs = sequence_inputs(self.encoder, conversations)
         results: list[Trajectory | None] = [None] * len(inputs)
         # Longest first: at each position the conversations still going are a prefix of the batch.
         # Rows are gathered per position rather than padded into one [B, T, D] array, which for a

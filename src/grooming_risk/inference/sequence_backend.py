@@ -18,7 +18,7 @@ from grooming_risk.model.encoder import (
     MessageEncoder,
     resolve_encoder_path,
 )
-from grooming_risk.model.features import FEATURE_NAMES, FeatureState, conversation_features, message_features
+from grooming_risk.model.features import FEATURE_NAMES, FeatureState, message_features, sequence_inputs
 from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 from grooming_risk.text.normalize import normalize
 
@@ -82,18 +82,8 @@ class SequenceBackend:
     ) -> SequenceBackend:
         return cls(build_sequence_model(meta, tensors, artifact_dir), build_encoder(meta, artifact_dir))
 
-    def _inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
-        texts = [normalize(m.text).text for c in conversations for m in c.messages]
-        vectors = self.encoder.encode(texts)
-        out, start = [], 0
-        for conv in conversations:
-            n = len(conv.messages)
-            out.append(np.concatenate([vectors[start : start + n], conversation_features(conv)], axis=1))
-            start += n
-        return out
-
     def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
-        inputs = self._inputs(conversations)
+        inputs = sequence_inputs(self.encoder, conversations)
         results: list[Trajectory | None] = [None] * len(inputs)
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         with torch.inference_mode():

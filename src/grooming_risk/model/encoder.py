@@ -23,15 +23,56 @@ if TYPE_CHECKING:
 BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
 
 
-class MessageEncoder(Protocol):
+class TextEncoder(Protocol):
     """Anything that turns message texts into fixed-size float32 vectors."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class MessageEncoder(TextEncoder, Protocol):
+    """A text encoder that can describe itself for an artifact."""
 
     @property
     def dim(self) -> int: ...
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
     def reference(self) -> dict[str, Any]: ...
+
+
+class CachedEncoder:
+    """`encode` with an LRU cache of recent texts, for encoders that implement `_encode_uncached`.
+
+    Chat is repetitive ("lol", "ok", "gg"): a text seen recently costs nothing twice, and each call
+    encodes its distinct missing texts once.
+    """
+
+    cache_size: int
+
+    def __init__(self, cache_size: int) -> None:
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        missing = [t for t in unique if t not in self._cache]
+        if missing:
+            for text, vec in zip(missing, self._encode_uncached(missing), strict=True):
+                self._cache[text] = vec
+        found = {}
+        for text in unique:
+            self._cache.move_to_end(text)
+            found[text] = self._cache[text]
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
 
 def resolve_encoder_path(name: str) -> Path:
@@ -86,7 +127,7 @@ class EncoderSettings:
             raise ValueError(f"encoder.batch_size must be >= 1, got {self.batch_size}")
 
 
-class HFMessageEncoder:
+class HFMessageEncoder(CachedEncoder):
     """Mean-pooled, L2-normalised sentence vectors from a local transformers model.
 
     Texts are sorted by length before batching so padding stays small, and vectors of texts seen
@@ -98,11 +139,11 @@ class HFMessageEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         self.settings = settings or EncoderSettings()
+        super().__init__(self.settings.cache_size)
         self.model_dir = model_dir or resolve_encoder_path(self.settings.name)
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True)
         self.model = AutoModel.from_pretrained(self.model_dir, local_files_only=True).eval()
         self._digest = weights_digest(self.model_dir)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._torch = torch
 
     @property
@@ -151,20 +192,3 @@ class HFMessageEncoder:
                 vectors = self.forward(self.tokenize([texts[i] for i in idx]))
                 out[idx] = vectors.float().cpu().numpy()
         return out
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        unique = list(dict.fromkeys(texts))
-        missing = [t for t in unique if t not in self._cache]
-        if missing:
-            vectors = self._encode_uncached(missing)
-            for text, vec in zip(missing, vectors, strict=True):
-                self._cache[text] = vec
-        found = {}
-        for text in unique:
-            self._cache.move_to_end(text)
-            found[text] = self._cache[text]
-        while len(self._cache) > self.settings.cache_size:
-            self._cache.popitem(last=False)
-        return np.stack([found[t] for t in texts])

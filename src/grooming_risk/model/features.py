@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.text.normalize import normalize
+
+if TYPE_CHECKING:
+    from grooming_risk.model.encoder import TextEncoder
 
 FEATURE_NAMES: tuple[str, ...] = (
     "role_initiator",
@@ -122,3 +127,18 @@ def conversation_features(conversation: Conversation) -> np.ndarray:
     """[n_messages, FEATURE_DIM] for a whole conversation."""
     state = FeatureState()
     return np.stack([message_features(m, state) for m in conversation.messages])
+
+
+def sequence_inputs(encoder: TextEncoder, conversations: Sequence[Conversation]) -> list[np.ndarray]:
+    """[n_messages, encoder dim + FEATURE_DIM] per conversation: what the sequence model reads.
+
+    All messages of the batch go to the encoder in one call, so it can dedupe and batch them.
+    """
+    texts = [normalize(m.text).text for c in conversations for m in c.messages]
+    vectors = encoder.encode(texts)
+    out, start = [], 0
+    for conv in conversations:
+        n = len(conv.messages)
+        out.append(np.concatenate([vectors[start : start + n], conversation_features(conv)], axis=1))
+        start += n
+    return out
