@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -68,14 +67,11 @@ def _score_local(
     limits: object,
     progress: bool,
 ) -> int:
-    from collections.abc import Iterator
-
     from tqdm import tqdm
 
-    from grooming_risk.contract.conversation import Conversation, Limits
+    from grooming_risk.contract.conversation import Limits
     from grooming_risk.inference.scorer import RiskScorer
-    from grooming_risk.io.errors import RecordError
-    from grooming_risk.io.readers import iter_with_errors
+    from grooming_risk.io.readers import ValidConversations
     from grooming_risk.io.writers import RecordWriter
 
     assert isinstance(limits, Limits)
@@ -84,39 +80,20 @@ def _score_local(
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    error_sink = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115
-    n_bad = 0
-
-    def report(problem: RecordError) -> None:
-        nonlocal n_bad
-        if error_sink:
-            error_sink.write(json.dumps(problem.to_dict()) + "\n")
-        else:
-            print(f"invalid: {problem}", file=sys.stderr)
-
-    def valid() -> Iterator[Conversation]:
-        nonlocal n_bad
-        for _, result in iter_with_errors(input, limits=limits):
-            if isinstance(result, Conversation):
-                yield result
-            else:
-                n_bad += 1
-                for problem in result:
-                    report(problem)
-
     try:
-        with RecordWriter(output) as writer:
+        with (
+            ValidConversations(input, limits=limits, errors=errors) as records,
+            RecordWriter(output) as writer,
+        ):
             bar = tqdm(desc="scoring", unit="conv", disable=not progress, file=sys.stderr)
-            for assessment in scorer.score_iter(valid(), batch_size=batch_size):
+            for assessment in scorer.score_iter(records, batch_size=batch_size):
                 writer.write(assessment)
                 bar.update(1)
             bar.close()
     except FileNotFoundError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    finally:
-        if error_sink:
-            error_sink.close()
+    n_bad = records.invalid
     if n_bad:
         err.print(f"{writer.count} scored, {n_bad} invalid record(s) not scored")
     return n_bad

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grooming_risk.contract.conversation import DEFAULT_LIMITS, Conversation, Limits
+from grooming_risk.contract.conversation import DEFAULT_LIMITS, Limits
 from grooming_risk.inference.pyfunc import ARTIFACT_KEY, OUTPUT_COLUMNS
 from grooming_risk.model.artifact import META_FILE, InvalidArtifactError
 
@@ -174,8 +173,7 @@ def score_files_with_spark(
     import pandas as pd
 
     from grooming_risk.contract.assessment import Assessment
-    from grooming_risk.io.errors import RecordError
-    from grooming_risk.io.readers import iter_with_errors
+    from grooming_risk.io.readers import ValidConversations
     from grooming_risk.io.writers import RecordWriter
 
     if chunk_size < 1:
@@ -184,46 +182,21 @@ def score_files_with_spark(
         raise FileNotFoundError(f"{input}: no such file")
     session = spark or spark_session()
     udf = pyfunc_udf(session, model)
-    n_bad = 0
-    error_sink = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115
-
-    def report(problem: RecordError) -> None:
-        if error_sink:
-            error_sink.write(json.dumps(problem.to_dict()) + "\n")
-        else:
-            print(f"invalid: {problem}", file=sys.stderr)
-
-    def valid() -> Iterator[Conversation]:
-        nonlocal n_bad
-        for _, result in iter_with_errors(input, limits=limits):
-            if isinstance(result, Conversation):
-                yield result
-            else:
-                n_bad += 1
-                for problem in result:
-                    report(problem)
-
-    try:
-        with RecordWriter(output) as writer:
-            records = valid()
-            while chunk := list(itertools.islice(records, chunk_size)):
-                frame = pd.DataFrame(
-                    {
-                        "i": range(len(chunk)),
-                        CONVERSATION_COLUMN: [c.model_dump_json(exclude_none=True) for c in chunk],
-                    }
-                )
-                sdf = session.createDataFrame(frame, schema=f"i long, {CONVERSATION_COLUMN} string")
-                rows = (
-                    sdf.select("i", udf(CONVERSATION_COLUMN).alias("r")).select("i", "r.assessment").collect()
-                )
-                if len(rows) != len(chunk):  # pragma: no cover - would be a Spark bug
-                    raise RuntimeError(f"Spark returned {len(rows)} results for {len(chunk)} conversations")
-                for row in sorted(rows, key=lambda r: int(r["i"])):
-                    writer.write(Assessment.model_validate_json(row["assessment"]))
-    finally:
-        if error_sink:
-            error_sink.close()
-    if n_bad:
-        print(f"{writer.count} scored, {n_bad} invalid record(s) not scored", file=sys.stderr)
-    return n_bad
+    with ValidConversations(input, limits=limits, errors=errors) as records, RecordWriter(output) as writer:
+        conversations = iter(records)
+        while chunk := list(itertools.islice(conversations, chunk_size)):
+            frame = pd.DataFrame(
+                {
+                    "i": range(len(chunk)),
+                    CONVERSATION_COLUMN: [c.model_dump_json(exclude_none=True) for c in chunk],
+                }
+            )
+            sdf = session.createDataFrame(frame, schema=f"i long, {CONVERSATION_COLUMN} string")
+            rows = sdf.select("i", udf(CONVERSATION_COLUMN).alias("r")).select("i", "r.assessment").collect()
+            if len(rows) != len(chunk):  # pragma: no cover - would be a Spark bug
+                raise RuntimeError(f"Spark returned {len(rows)} results for {len(chunk)} conversations")
+            for row in sorted(rows, key=lambda r: int(r["i"])):
+                writer.write(Assessment.model_validate_json(row["assessment"]))
+    if records.invalid:
+        print(f"{writer.count} scored, {records.invalid} invalid record(s) not scored", file=sys.stderr)
+    return records.invalid

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 from pydantic import ValidationError
@@ -132,3 +133,43 @@ def iter_with_errors(
             yield line, [obj]
         else:
             yield line, validate_record(obj, source=source, line=line, limits=limits)
+
+
+class ValidConversations:
+    """The valid conversations of a file, in order; each invalid record is reported and counted.
+
+    Reports go to `errors` as JSON Lines (one per problem, with line and field) or to stderr, and
+    never carry message text. Use as a context manager so the error file is closed.
+    """
+
+    def __init__(
+        self, path: str | Path, *, limits: Limits = DEFAULT_LIMITS, errors: Path | None = None
+    ) -> None:
+        self.path = path
+        self.limits = limits
+        self.invalid = 0
+        self._sink: IO[str] | None = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115
+
+    def _report(self, problem: RecordError) -> None:
+        if self._sink:
+            self._sink.write(json.dumps(problem.to_dict()) + "\n")
+        else:
+            print(f"invalid: {problem}", file=sys.stderr)
+
+    def __iter__(self) -> Iterator[Conversation]:
+        for _, result in iter_with_errors(self.path, limits=self.limits):
+            if isinstance(result, Conversation):
+                yield result
+            else:
+                self.invalid += 1
+                for problem in result:
+                    self._report(problem)
+
+    def __enter__(self) -> ValidConversations:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._sink:
+            self._sink.close()
