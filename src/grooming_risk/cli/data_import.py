@@ -241,3 +241,52 @@ def table(
         f"wrote {result.conversations} conversations ({result.messages} messages) to {result.output}; "
         f"card {result.card}; {result.skipped} conversations skipped"
     )
+
+
+@import_app.command("chitchat")
+def chitchat(
+    out: OutOption,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            exists=True,
+            dir_okay=False,
+            help="The corpus's dataset.json (default: the one inside the installed chitchat-dataset package).",
+        ),
+    ] = None,
+    skip_invalid: SkipOption = False,
+    max_messages: MaxMessagesOption = DEFAULT_LIMITS.max_messages,
+    max_message_chars: MaxCharsOption = DEFAULT_LIMITS.max_message_chars,
+) -> None:
+    """Import the Chit-Chat Challenge corpus (real benign chats, MIT) with its fixed split.
+
+    Reads the corpus shipped inside the installed `chitchat-dataset` package (nothing is downloaded).
+    Writes OUT with every kept conversation and OUT's .train/.val/.test siblings: a conversation
+    whose original id's SHA-256 hex digest starts with 0, 1 or 2 is test (report only: never train
+    or choose on it), 3 is val, the rest train. A conversation with any blocklisted term is dropped.
+    """
+    from grooming_risk.data.importers.chitchat import import_chitchat
+
+    sink = _ErrorSink() if skip_invalid else None
+    try:
+        result = import_chitchat(
+            out,
+            source=source,
+            limits=Limits(max_messages=max_messages, max_message_chars=max_message_chars),
+            on_error=sink,
+        )
+    except (InvalidRecordError, ValueError, OSError) as exc:
+        raise _fail(exc) from None
+    counts = result.counts
+    typer.echo(
+        f"wrote {result.all.conversations} conversations ({result.all.messages} messages) to "
+        f"{result.all.output}; dropped {counts.dropped_blocklist} with a blocklisted term and "
+        f"{counts.dropped_invalid} invalid"
+    )
+    for split, part in result.splits.items():
+        typer.echo(
+            f"  {split}: {part.conversations} conversations ({part.messages} messages) -> {part.output}"
+        )
+    lengths = ", ".join(f"{k}: {v}" for k, v in counts.as_dict()["conversations_by_length"].items())
+    typer.echo(f"  messages per conversation: {lengths}")

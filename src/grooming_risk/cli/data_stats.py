@@ -64,6 +64,8 @@ def _print_stats(console: Console, title: str, stats: DatasetStats) -> None:
     for group, table in (
         ("label", stats.by_label),
         ("platform", stats.by_platform),
+        ("language", stats.by_language),
+        ("writer", stats.by_writer),
         ("participants", stats.participants),
     ):
         for key, value in table.items():
@@ -79,6 +81,17 @@ def _print_stats(console: Console, title: str, stats: DatasetStats) -> None:
         for key, value in stats.by_category.items():
             categories.add_row(key, str(value), str(stats.conversations_by_category.get(key, 0)))
         console.print(categories)
+
+    if stats.writer_ngram_overlap:
+        overlaps = Table(
+            title="overlap between writers' banks (shared word n-grams / the smaller bank's)",
+            title_justify="left",
+        )
+        for column in ("writer", "writer", "n", "shared", "share"):
+            overlaps.add_column(column, justify="right" if column in {"n", "shared", "share"} else "left")
+        for o in stats.writer_ngram_overlap:
+            overlaps.add_row(o.a, o.b, str(o.ngram), str(o.shared), f"{o.share:.1%}")
+        console.print(overlaps)
 
     lengths = Table(title="distributions (percentiles)", title_justify="left")
     lengths.add_column("measure")

@@ -62,6 +62,36 @@ def synth(
     heldout_phrase_share: float = typer.Option(
         0.25, min=0.01, max=0.99, help="Share of each template list in the held-out pool."
     ),
+    language: str = typer.Option(
+        "en", help="Language of the conversations: en, es, fr, de, or mix (en 70%, es/fr/de 10% each)."
+    ),
+    writers: str = typer.Option(
+        "all",
+        help="Phrase-bank writers who may speak: 'train' (all but the fixed validation writers), "
+        "'validation' (only those: unseen-writer validation data), 'all', or comma-separated writer ids "
+        "(en_w0 is the original template banks).",
+    ),
+    writer_share: float = typer.Option(
+        0.5,
+        min=0.0,
+        max=1.0,
+        help="Share of English conversations spoken from the independent writers' banks rather than "
+        "the original templates (when both are allowed).",
+    ),
+    carriers: Path | None = typer.Option(
+        None,
+        "--carriers",
+        exists=True,
+        dir_okay=False,
+        help="Real chats (e.g. `data import chitchat` output) to weave English risk and hard negatives "
+        "into: one real person becomes the offender, the other's replies come from the victim banks.",
+    ),
+    woven_share: float = typer.Option(
+        0.6,
+        min=0.0,
+        max=1.0,
+        help="Share of English risky and hard-negative conversations woven into a carrier (with --carriers).",
+    ),
     card: bool = typer.Option(True, "--card/--no-card", help="Write <output>.card.json beside the data."),
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help=f"Progress bar on stderr (n >= {PROGRESS_FROM})."
@@ -77,7 +107,7 @@ def synth(
     """
     from grooming_risk.data.cards import CountAccumulator, DatasetCard, write_card
     from grooming_risk.data.synth import GENERATOR_VERSION, SynthConfig, generate
-    from grooming_risk.io import RecordWriter
+    from grooming_risk.io import RecordWriter, read_conversations
 
     try:
         config = SynthConfig(
@@ -94,8 +124,13 @@ def synth(
             timestamp_share=timestamp_share,
             phrase_pool=phrase_pool,
             heldout_phrase_share=heldout_phrase_share,
+            language=language,
+            writers=writers,
+            writer_share=writer_share,
+            woven_share=woven_share,
         )
-    except ValueError as exc:
+        carrier_chats = list(read_conversations(carriers)) if carriers is not None else []
+    except (ValueError, OSError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
 
@@ -121,13 +156,13 @@ def synth(
                 transient=True,
             ) as bar:
                 task = bar.add_task("synth", total=n)
-                for i, conversation in enumerate(generate(n, seed, config), start=1):
+                for i, conversation in enumerate(generate(n, seed, config, carrier_chats), start=1):
                     writer.write(conversation)
                     counts.add(conversation)
                     if i % 200 == 0 or i == n:
                         bar.update(task, completed=i)
         else:
-            for conversation in generate(n, seed, config):
+            for conversation in generate(n, seed, config, carrier_chats):
                 writer.write(conversation)
                 counts.add(conversation)
     elapsed = time.perf_counter() - started
@@ -142,7 +177,12 @@ def synth(
                 source="synthetic",
                 generator_version=GENERATOR_VERSION,
                 seed=seed,
-                parameters={"n": n, **config.to_dict()},
+                parameters={
+                    "n": n,
+                    **config.to_dict(),
+                    "carriers": str(carriers) if carriers is not None else None,
+                    "carrier_conversations": len(carrier_chats),
+                },
                 counts=totals,
             ),
         )

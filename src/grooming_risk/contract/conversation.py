@@ -94,6 +94,9 @@ class Conversation(BaseModel):
     label: Label | None = None
     first_risk_index: int | None = Field(default=None, ge=0)
     hard_negative: bool = False
+    # Who wrote the generated lines (phrase-bank writer ids); empty for text people wrote. Lets a
+    # validation set prove it shares no writer with training.
+    writers: list[str] = Field(default_factory=list)
 
     @field_validator("messages")
     @classmethod

@@ -20,58 +20,141 @@ from dataclasses import dataclass
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.text.normalize import normalize
 
-# The list from the project's ground rules, with the inflections a generator could produce.
-BLOCKED_TERMS: tuple[str, ...] = (
-    "sex",
-    "sexy",
-    "sexual",
-    "naked",
-    "nude",
-    "nudes",
-    "porn",
-    "horny",
-    "boobs",
-    "breasts",
-    "penis",
-    "vagina",
-    "genitals",
-    "orgasm",
-    "masturbat*",
-    "erotic",
-    "lingerie",
-    "undress",
-    "topless",
-)
+# The list from the project's ground rules, with the inflections a generator could produce, in every
+# language the generator writes (en, es, fr, de). A term is listed once per language where it is
+# spelled differently; a shared spelling ("porno", "vagina") needs no second entry.
+BLOCKED_TERMS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": (
+        "sex",
+        "sexy",
+        "sexual",
+        "naked",
+        "nude",
+        "nudes",
+        "porn",
+        "horny",
+        "boobs",
+        "breasts",
+        "penis",
+        "vagina",
+        "genitals",
+        "orgasm",
+        "masturbat*",
+        "erotic",
+        "lingerie",
+        "undress",
+        "topless",
+    ),
+    "es": (
+        "sexo",
+        "sexuales",
+        "desnudo",
+        "desnuda",
+        "desnudos",
+        "porno",
+        "pornografía",
+        "tetas",
+        "pechos",
+        "pene",
+        "genitales",
+        "orgasmo",
+        "masturbarse",
+        "erótico",
+        "lencería",
+        "bragas",
+        "cachondo",
+        "caliente",
+    ),
+    "fr": (
+        "sexe",
+        "sexuel",
+        "sexuelle",
+        "nue",
+        "nues",
+        "pornographie",
+        "seins",
+        "pénis",
+        "vagin",
+        "génitaux",
+        "orgasme",
+        "érotique",
+        "déshabiller",
+        "soutien-gorge",
+        "culotte",
+    ),
+    "de": (
+        "sexuell",
+        "nackt",
+        "nacktbilder",
+        "geil",
+        "brüste",
+        "titten",
+        "genitalien",
+        "orgasmus",
+        "masturbieren",
+        "erotisch",
+        "dessous",
+        "unterwäsche",
+        "ausziehen",
+    ),
+}
+BLOCKED_TERMS: tuple[str, ...] = BLOCKED_TERMS_BY_LANGUAGE["en"]
+BLOCKLIST_LANGUAGES: tuple[str, ...] = tuple(BLOCKED_TERMS_BY_LANGUAGE)
 
 _PATTERN_SOURCE = (
     r"\b(?:"
+    # en
     r"sex|sexy|sexual(?:ly|ity)?|"
     r"naked|nudes?|nudity|"
     r"porn\w*|horny|"
     r"boobs?|breasts?|"
     r"penis(?:es)?|vaginas?|genital(?:s|ia)?|"
     r"orgasm\w*|masturbat\w*|erotic\w*|"
-    r"lingerie|undress\w*|topless"
+    r"lingerie|undress\w*|topless|"
+    # es
+    r"sexo|sexuales|desnud[oa]s?|desnudarse|pornograf[ií]a|tetas?|pechos|pene|genitales|"
+    r"orgasmos?|masturb\w*|er[oó]tic[oa]s?|lencer[ií]a|bragas|cachond[oa]s?|caliente|"
+    # fr
+    r"sexe|sexuel(?:le)?s?|nues?|pornographie|seins?|p[ée]nis|vagin|g[ée]nitaux|orgasme|"
+    r"[ée]rotiques?|d[ée]shabill\w*|soutien-gorge|culottes?|"
+    # de
+    r"sexuell\w*|nackt\w*|geil\w*|br[üu]ste?|titten|genitalien|orgasmus|erotisch\w*|"
+    r"dessous|unterw[äa]sche|ausziehen|ausgezogen"
     r")\b"
 )
 BLOCKLIST_RE = re.compile(_PATTERN_SOURCE, re.IGNORECASE)
 
 # Non-explicit phrasings that still sexualise an image request or a child; the generator must
 # not produce them either ("what are you wearing" is the ground rules' own example).
-SUGGESTIVE_PHRASES: tuple[str, ...] = (
-    "what are you wearing",
-    "what r u wearing",
-    "what you're wearing",
-    "what you are wearing",
-    "your outfit",
-    "school uniform",
-    "underwear",
-    "bikini",
-    "swimsuit",
-    "in the shower",
-    "in bed",
-    "take off your",
-    "your body",
+SUGGESTIVE_PHRASES_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "en": (
+        "what are you wearing",
+        "what r u wearing",
+        "what you're wearing",
+        "what you are wearing",
+        "your outfit",
+        "school uniform",
+        "underwear",
+        "bikini",
+        "swimsuit",
+        "in the shower",
+        "in bed",
+        "take off your",
+        "your body",
+    ),
+    "es": (
+        "qué llevas puesto",
+        "que llevas puesto",
+        "tu cuerpo",
+        "en la cama",
+        "en la ducha",
+        "ropa interior",
+    ),
+    "fr": ("ce que tu portes", "ton corps", "dans ton lit", "sous la douche", "sous-vêtements"),
+    "de": ("was hast du an", "deinen körper", "dein körper", "im bett", "unter der dusche", "oben ohne"),
+}
+SUGGESTIVE_PHRASES: tuple[str, ...] = tuple(
+    phrase for phrases in SUGGESTIVE_PHRASES_BY_LANGUAGE.values() for phrase in phrases
 )
 SUGGESTIVE_RE = re.compile(
     r"\b(?:" + "|".join(re.escape(p) for p in SUGGESTIVE_PHRASES) + r")\b", re.IGNORECASE

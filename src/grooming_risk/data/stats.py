@@ -67,6 +67,37 @@ def word_ngrams(text: str, n: int = DEFAULT_NGRAM) -> list[tuple[str, ...]]:
     return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
 
 
+class WriterOverlap(BaseModel):
+    """How much two writers' banks share: shared word n-grams over the smaller bank's n-grams."""
+
+    a: str
+    b: str
+    ngram: int
+    shared: int
+    share: float
+
+
+def writer_overlap(writers: Iterable[str], n: int = 3) -> list[WriterOverlap]:
+    """Pairwise n-gram overlap of the shipped banks of `writers` (same language only)."""
+    from grooming_risk.data.synth.writers import load_writers
+
+    banks = load_writers()
+    grams: dict[str, set[int]] = {}
+    for writer in sorted(set(writers) & set(banks)):
+        lines = [t for group in banks[writer].all_lines().values() for t in group]
+        grams[writer] = {_digest(" ".join(g)) for line in lines for g in word_ngrams(line, n)}
+    out = []
+    ids = sorted(grams)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            if a.split("_")[0] != b.split("_")[0]:
+                continue
+            shared = len(grams[a] & grams[b])
+            smaller = min(len(grams[a]), len(grams[b])) or 1
+            out.append(WriterOverlap(a=a, b=b, ngram=n, shared=shared, share=round(shared / smaller, 4)))
+    return out
+
+
 class DatasetStats(BaseModel):
     conversations: int = 0
     messages: int = 0
@@ -87,6 +118,13 @@ class DatasetStats(BaseModel):
     obfuscated_messages: int = 0
     distinct_messages: int = 0
     distinct_message_ratio: float = 0.0
+    by_language: dict[str, int] = Field(default_factory=dict)
+    by_writer: dict[str, int] = Field(
+        default_factory=dict, description="conversations drawing on each phrase-bank writer"
+    )
+    writer_ngram_overlap: list[WriterOverlap] = Field(
+        default_factory=list, description="word n-gram overlap between the banks of the writers present"
+    )
 
 
 class StatsAccumulator:
@@ -100,6 +138,8 @@ class StatsAccumulator:
         self.stats = DatasetStats()
         self._labels: Counter[str] = Counter()
         self._platforms: Counter[str] = Counter()
+        self._languages: Counter[str] = Counter()
+        self._writers: Counter[str] = Counter()
         self._categories: Counter[str] = Counter()
         self._conv_categories: Counter[str] = Counter()
         self._participants: Counter[str] = Counter()
@@ -117,6 +157,8 @@ class StatsAccumulator:
         s.hard_negatives += int(conversation.hard_negative)
         self._labels[conversation.label.value if conversation.label else "unlabelled"] += 1
         self._platforms[conversation.platform or "unknown"] += 1
+        self._languages[conversation.language or "unknown"] += 1
+        self._writers.update(conversation.writers)
         count = len(conversation.participants) or len(conversation.senders())
         self._participants[str(count)] += 1
         self._lengths.append(len(conversation.messages))
@@ -148,6 +190,9 @@ class StatsAccumulator:
         s = self.stats.model_copy()
         s.by_label = dict(sorted(self._labels.items()))
         s.by_platform = dict(sorted(self._platforms.items()))
+        s.by_language = dict(sorted(self._languages.items()))
+        s.by_writer = dict(sorted(self._writers.items()))
+        s.writer_ngram_overlap = writer_overlap(self._writers)
         s.by_category = dict(sorted(self._categories.items()))
         s.conversations_by_category = dict(sorted(self._conv_categories.items()))
         s.participants = dict(sorted(self._participants.items(), key=lambda kv: int(kv[0])))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 DATASET_SOURCE = "<datasets.Dataset>"
 
 # Fields whose contract default is not None: a null cell means "not given", not "null".
-_CONVERSATION_DEFAULTED = ("participants", "hard_negative")
+_CONVERSATION_DEFAULTED = ("participants", "hard_negative", "writers")
 _MESSAGE_DEFAULTED = ("categories",)
 
 
@@ -49,6 +49,7 @@ def conversation_features() -> datasets.Features:
             "label": Value("string"),
             "first_risk_index": Value("int32"),
             "hard_negative": Value("bool"),
+            "writers": [Value("string")],
         }
     )
 
@@ -72,6 +73,7 @@ def conversation_to_row(conversation: Conversation) -> dict[str, Any]:
         "label": conversation.label.value if conversation.label is not None else None,
         "first_risk_index": conversation.first_risk_index,
         "hard_negative": conversation.hard_negative,
+        "writers": list(conversation.writers),
     }
 
 

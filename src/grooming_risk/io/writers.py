@@ -46,6 +46,7 @@ def arrow_schema_for(record_type: type[BaseModel]) -> Any:
                 ("label", pa.string()),
                 ("first_risk_index", pa.int32()),
                 ("hard_negative", pa.bool_()),
+                ("writers", pa.list_(pa.string())),
             ]
         )
     if issubclass(record_type, Assessment):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from grooming_risk.contract.taxonomy import RiskCategory
 from grooming_risk.data.synth.noise import Style, apply_style
@@ -21,6 +22,9 @@ from grooming_risk.data.synth.phrases.hard_negatives import Scenario
 from grooming_risk.data.synth.pool import ALL, PhrasePool
 from grooming_risk.data.synth.slots import SlotContext
 from grooming_risk.data.synth.template import render
+
+if TYPE_CHECKING:
+    from grooming_risk.data.synth.weave import RealChatter
 
 C = RiskCategory
 
@@ -88,6 +92,9 @@ class Script:
         self.platform = platform
         self.topics = list(topics)
         self.turns: list[Turn] = []
+        # Real chat snippets for ordinary talk (set by the generator when it has carriers).
+        self.real_chatter: RealChatter | None = None
+        self.real_share = 0.0
 
     def __len__(self) -> int:
         return len(self.turns)
@@ -154,6 +161,10 @@ class Script:
         rng = self.rng
         a, b = self._pair(people, focus)
         before = len(self.turns)
+        if self.real_chatter is not None and rng.random() < self.real_share:
+            for who, text in self.real_chatter.snippet(max(1, room)):
+                self.turns.append(Turn((a, b)[who], text))
+            return len(self.turns) - before
         kind = rng.random()
         if self.platform == "game_chat" and kind < 0.15:
             self.say(a, chatter.GAME_CALLS)

@@ -22,6 +22,13 @@ def _default_mix() -> dict[str, float]:
     return {"grooming": 0.35, "sextortion": 0.20, "benign": 0.45}
 
 
+LANGUAGE_CHOICES: tuple[str, ...] = ("en", "es", "fr", "de", "mix")
+
+
+def _default_language_mix() -> dict[str, float]:
+    return {"en": 0.7, "es": 0.1, "fr": 0.1, "de": 0.1}
+
+
 def _check_share(name: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and 0.0 <= value <= 1.0):
         raise ValueError(f"SynthConfig.{name} must be a number between 0 and 1, got {value!r}")
@@ -50,6 +57,16 @@ class SynthConfig:
     phrase_pool: "all" templates, only the "train" share, or only the "heldout" share (see
         `synth.pool`): a held-out-phrasing set validates a model on wordings it never saw.
     heldout_phrase_share: share of each template list kept out of the "train" pool.
+    language: "en", "es", "fr", "de", or "mix" (drawn per conversation by `language_mix`).
+    language_mix: relative weight of each language when `language` is "mix".
+    writers: which phrase-bank writers may speak (see `synth.writers`): "train" (all but the
+        validation writers), "validation", "all", or comma-separated writer ids.
+    writer_share: share of English conversations drawn from the independent writers' banks rather
+        than the original template banks (writer en_w0), when both are allowed.
+    woven_share: share of English risky and hard-negative conversations woven into a real carrier
+        chat, when carriers are given to `generate`.
+    real_chatter_share: share of ordinary-talk exchanges in English conversations taken from real
+        carrier chats (short runs of consecutive messages), when carriers are given.
     """
 
     label_mix: Mapping[str, float] = field(default_factory=_default_mix)
@@ -68,6 +85,12 @@ class SynthConfig:
     max_offender_conversations: int = 3
     phrase_pool: str = "all"
     heldout_phrase_share: float = DEFAULT_HELDOUT_SHARE
+    language: str = "en"
+    language_mix: Mapping[str, float] = field(default_factory=_default_language_mix)
+    writers: str = "all"
+    writer_share: float = 0.5
+    woven_share: float = 0.6
+    real_chatter_share: float = 0.5
 
     def __post_init__(self) -> None:
         labels = {label.value for label in Label}
@@ -89,6 +112,9 @@ class SynthConfig:
             "timestamp_share",
             "declared_age_share",
             "repeat_offender_share",
+            "writer_share",
+            "woven_share",
+            "real_chatter_share",
         ):
             _check_share(name, getattr(self, name))
         if not (
@@ -132,6 +158,32 @@ class SynthConfig:
                 f"SynthConfig.heldout_phrase_share must be between 0 and 1 (exclusive), got {self.heldout_phrase_share!r}"
             )
 
+        if self.language not in LANGUAGE_CHOICES:
+            raise ValueError(
+                f"SynthConfig.language must be one of {list(LANGUAGE_CHOICES)}, got {self.language!r}"
+            )
+        languages = dict(self.language_mix)
+        bad_languages = sorted(set(languages) - set(LANGUAGE_CHOICES[:-1]))
+        if (
+            bad_languages
+            or not languages
+            or any(not (w >= 0) for w in languages.values())
+            or sum(languages.values()) <= 0
+        ):
+            raise ValueError(
+                f"SynthConfig.language_mix needs weights >= 0 (not all 0) for en, es, fr, de; got {languages!r}"
+            )
+        object.__setattr__(self, "language_mix", {k: float(v) for k, v in languages.items()})
+        if self.language != "en" and self.min_participants > 2:
+            raise ValueError(
+                "SynthConfig: the writers' banks write two-person chats; languages other than en need "
+                f"min_participants 2, got {self.min_participants}"
+            )
+        from grooming_risk.data.synth.writers import select_writers
+
+        for language in self.languages():
+            select_writers(self.writers, language)  # raises, naming the problem
+
         platforms = tuple(self.platforms)
         if not platforms:
             raise ValueError(
@@ -153,9 +205,16 @@ class SynthConfig:
         names = tuple(self.label_mix)
         return names, tuple(self.label_mix[name] for name in names)
 
+    def languages(self) -> tuple[str, ...]:
+        """The languages this config can produce."""
+        if self.language != "mix":
+            return (self.language,)
+        return tuple(k for k, v in self.language_mix.items() if v > 0)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, for the dataset card and MLflow params."""
         out = asdict(self)
         out["label_mix"] = dict(self.label_mix)
+        out["language_mix"] = dict(self.language_mix)
         out["platforms"] = list(self.platforms)
         return out

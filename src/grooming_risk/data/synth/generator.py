@@ -17,9 +17,9 @@ from typing import Any
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.contract.taxonomy import Label
 from grooming_risk.data.synth import arcs, slots
-from grooming_risk.data.synth.arcs import Person, Script, Turn
+from grooming_risk.data.synth.arcs import Person, Script, Turn, split_budget
 from grooming_risk.data.synth.config import ONE_TO_ONE_PLATFORMS, SynthConfig
-from grooming_risk.data.synth.noise import QUIET, Style, obfuscate
+from grooming_risk.data.synth.noise import QUIET, Style, apply_style, obfuscate
 from grooming_risk.data.synth.phrases import chatter
 from grooming_risk.data.synth.phrases.hard_negatives import (
     ADULT_ROLES,
@@ -29,10 +29,26 @@ from grooming_risk.data.synth.phrases.hard_negatives import (
     Scenario,
 )
 from grooming_risk.data.synth.pool import PhrasePool
+from grooming_risk.data.synth.weave import CarrierDeck, RealChatter, carrier_roles, is_carrier, weave
+from grooming_risk.data.synth.writer_arcs import (
+    OFFENDER,
+    VICTIM,
+    Beat,
+    Voices,
+    chatter_beat,
+    farewell_beat,
+    greeting_beat,
+    grooming_beats,
+    plain_offender_line,
+    scene_beats,
+    sextortion_beats,
+)
+from grooming_risk.data.synth.writers import ORIGINAL_WRITER, load_writers, select_writers
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 
 OFFENDER_POOL = 5000
+WRITTEN_MAX_MESSAGES = 40
 _EPOCH = datetime(2022, 1, 1, tzinfo=UTC)
 _SPAN_DAYS = 3 * 365
 # Hours of the day people chat, weighted towards after school and evenings.
@@ -66,19 +82,25 @@ _OTHER_PLATFORM_WEIGHT = 0.15
 _APP_SLOTS = frozenset({"app", "app2"})
 
 
-def generate(n: int, seed: int, config: SynthConfig | None = None) -> Iterator[Conversation]:
-    """Yield `n` validated synthetic conversations, deterministically for `seed` and `config`."""
+def generate(
+    n: int, seed: int, config: SynthConfig | None = None, carriers: Sequence[Conversation] = ()
+) -> Iterator[Conversation]:
+    """Yield `n` validated synthetic conversations, deterministically for `seed` and `config`.
+
+    `carriers` are real chats that risky and hard-negative English conversations may be woven into
+    (a `config.woven_share` of them); only two-person chats of a few messages or more are used.
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    generator = _Generator(seed, config if config is not None else SynthConfig())
+    generator = _Generator(seed, config if config is not None else SynthConfig(), carriers)
     for index in range(n):
         yield generator.conversation(index)
 
 
 class _Generator:
-    def __init__(self, seed: int, config: SynthConfig) -> None:
+    def __init__(self, seed: int, config: SynthConfig, carriers: Sequence[Conversation] = ()) -> None:
         self.seed = seed
         self.config = config
         self.rng = random.Random(seed)
@@ -89,6 +111,16 @@ class _Generator:
         self.labels, self.weights = config.label_weights()
         self.scenarios = self._eligible_scenarios()
         self.pool = PhrasePool(config.phrase_pool, config.heldout_phrase_share)
+        self.languages = config.languages()
+        self.language_weights = tuple(config.language_mix.get(lang, 0.0) for lang in self.languages)
+        self.banks = load_writers()
+        chosen = {lang: select_writers(config.writers, lang) for lang in self.languages}
+        self.templates_allowed = ORIGINAL_WRITER in chosen.get("en", [])
+        # Writers with a bank of their own (the template author has none), per language.
+        self.writers = {lang: [w for w in ids if w in self.banks] for lang, ids in chosen.items()}
+        eligible = [c for c in carriers if is_carrier(c)]
+        self.carriers = CarrierDeck(eligible, self.rng)
+        self.real_chatter = RealChatter(eligible, self.rng) if eligible else None
 
     # -- people -------------------------------------------------------------------------------
     def _new_id(self) -> str:
@@ -214,14 +246,36 @@ class _Generator:
     # -- one conversation -------------------------------------------------------------------------
     def conversation(self, index: int) -> Conversation:
         rng = self.rng
+        cfg = self.config
+        language = (
+            self.languages[0]
+            if len(self.languages) == 1
+            else rng.choices(self.languages, self.language_weights)[0]
+        )
         label = rng.choices(self.labels, self.weights)[0]
-        if label == Label.BENIGN.value and rng.random() < self.config.hard_negative_share:
-            return self._hard_negative(index)
+        hard = label == Label.BENIGN.value and rng.random() < cfg.hard_negative_share
+        writers = self.writers.get(language, [])
+        if language == "en":
+            if (
+                self.carriers
+                and writers
+                and (hard or label != Label.BENIGN.value)
+                and rng.random() < cfg.woven_share
+            ):
+                return self._woven(index, label, hard, writers)
+            if self.templates_allowed and (
+                not writers or cfg.min_participants > 2 or rng.random() >= cfg.writer_share
+            ):
+                return self._hard_negative(index) if hard else self._templated(index, label)
+        return self._written(index, label, hard, language, writers)
+
+    def _templated(self, index: int, label: str) -> Conversation:
+        rng = self.rng
         platform = self._platform(label)
         length = self._length()
         fixed = self._fixed_slots()
         risky_fill, plain_fill = self._fills(fixed)
-        script = Script(rng, risky_fill, plain_fill, platform, self._topics(platform), self.pool)
+        script = self._script(risky_fill, plain_fill, platform)
         if label == Label.BENIGN.value:
             count = self._participant_count(platform, 1.2)
             people = [self._kid("friend", platform) for _ in range(count)]
@@ -243,6 +297,18 @@ class _Generator:
             else:
                 arcs.sextortion(script, people, off, vic, length, early=rng.random() < 0.5)
         return self._assemble(index, label, platform, people, script, hard_negative=False)
+
+    def _script(
+        self,
+        risky_fill: slots.SlotContext,
+        plain_fill: slots.SlotContext,
+        platform: str,
+        language: str = "en",
+    ) -> Script:
+        script = Script(self.rng, risky_fill, plain_fill, platform, self._topics(platform), self.pool)
+        if language == "en" and self.real_chatter is not None:
+            script.real_chatter, script.real_share = self.real_chatter, self.config.real_chatter_share
+        return script
 
     def _eligible_scenarios(self) -> list[Scenario]:
         cfg = self.config
@@ -309,7 +375,7 @@ class _Generator:
         )
         _, plain_fill = self._fills(fixed)
         # Scenario lines are benign by construction, so they use the friends' obfuscation rate.
-        script = Script(rng, plain_fill, plain_fill, platform, self._topics(platform), self.pool)
+        script = self._script(plain_fill, plain_fill, platform)
         arcs.hard_negative(script, scenario, cast, people, self._length())
         return self._assemble(index, Label.BENIGN.value, platform, people, script, hard_negative=True)
 
@@ -342,6 +408,7 @@ class _Generator:
             pad = Script(
                 self.rng, script.plain_fill, script.plain_fill, script.platform, script.topics, script.pool
             )
+            pad.real_chatter, pad.real_share = script.real_chatter, script.real_share
             a, b = (people[0], people[1]) if self.rng.random() < 0.5 else (people[1], people[0])
             pad.greeting(a, b)
             pad.chatter(people, cfg.min_messages - len(turns) - len(pad), (a, b))
@@ -381,6 +448,8 @@ class _Generator:
         script: Script,
         *,
         hard_negative: bool,
+        language: str = "en",
+        writers: Sequence[str] = (ORIGINAL_WRITER,),
     ) -> Conversation:
         risky = label != Label.BENIGN.value
         turns = self._fit_length(script, people, risky)
@@ -399,10 +468,149 @@ class _Generator:
             "conversation_id": f"syn-{self.seed}-{index:07d}",
             "messages": messages,
             "platform": platform,
-            "language": "en",
+            "language": language,
             "participants": [{"id": p.id, "declared_age": p.declared_age} for p in ranked],
             "label": label,
             "first_risk_index": first,
             "hard_negative": hard_negative,
+            "writers": list(writers),
+        }
+        return Conversation.model_validate(record)
+
+    # -- the independent writers' banks ---------------------------------------------------------
+    def _voices(self, writers: Sequence[str]) -> Voices:
+        rng = self.rng
+        return Voices(self.banks[rng.choice(writers)], self.banks[rng.choice(writers)])
+
+    def _written(
+        self, index: int, label: str, hard: bool, language: str, writers: Sequence[str]
+    ) -> Conversation:
+        """A two-person conversation spoken entirely from writers' banks (any language)."""
+        rng = self.rng
+        cfg = self.config
+        voices = self._voices(writers)
+        platform = self._platform(label)
+        # One writer's chatter repeats over a long chat; these stay shorter (real carriers supply
+        # the long conversations).
+        length = min(self._length(), WRITTEN_MAX_MESSAGES)
+        fixed = self._fixed_slots()
+        risky_fill, plain_fill = self._fills(fixed)
+        risky = label != Label.BENIGN.value
+        if risky:
+            first, second = self._offender(label, platform), self._kid("victim", platform)
+        else:
+            first, second = self._kid("friend", platform), self._kid("friend", platform)
+        fixed.update(victim=second.name, me=first.name, name=rng.choice(slots.FIRST_NAMES))
+        cast = {OFFENDER: first, VICTIM: second, "A": first, "B": second}
+        script = self._script(risky_fill, plain_fill, platform, language)
+
+        def put(beat: Beat) -> None:
+            for line in beat:
+                script.add(cast[line.role], line.text, line.categories)
+
+        def talk(messages: int) -> None:
+            done = 0
+            while done < messages:
+                if script.real_chatter is not None and rng.random() < script.real_share:
+                    for who, text in script.real_chatter.snippet(messages - done):
+                        script.turns.append(Turn((first, second)[who], text))
+                        done += 1
+                    continue
+                beat = chatter_beat(rng, voices, plain_fill)
+                put(beat)
+                done += len(beat)
+
+        if risky:
+            if label == Label.GROOMING.value:
+                onset = 0 if rng.random() < 0.12 else int(length * 0.7 * rng.random() ** 1.3)
+                beats = grooming_beats(
+                    rng, voices, risky_fill, max(1, (length - onset) // 3), second.compliance
+                )
+                gaps = split_budget(rng, max(0, length - onset - 3 * len(beats)), len(beats), 1.0)
+            else:
+                onset = 0 if rng.random() < 0.3 else rng.randint(1, 6)
+                beats = sextortion_beats(rng, voices, risky_fill, rng.randint(2, 8))
+                gaps = [rng.randint(0, 2) for _ in beats]
+            if onset > 0:
+                script.add(first, plain_offender_line(rng, voices, plain_fill, first=True).text)
+                talk(onset - 1)
+            for beat, gap in zip(beats, gaps, strict=True):
+                put(beat)
+                while gap > 0:
+                    if rng.random() < 0.25:
+                        put([plain_offender_line(rng, voices, plain_fill, first=False)])
+                        gap -= 1
+                    else:
+                        before = len(script)
+                        put(chatter_beat(rng, voices, plain_fill))
+                        gap -= len(script) - before
+        elif hard:
+            scene = rng.choice(voices.first.hard_negatives)
+            beats = scene_beats(rng, scene, plain_fill)
+            if rng.random() < 0.5:
+                put(greeting_beat(rng, voices, plain_fill))
+            for beat, gap in zip(beats, split_budget(rng, max(0, length - 8), len(beats)), strict=True):
+                talk(gap)
+                put(beat)
+        else:
+            put(greeting_beat(rng, voices, plain_fill))
+            talk(length - len(script) - 1)
+            if rng.random() < 0.5:
+                put(farewell_beat(rng, voices, plain_fill))
+        while len(script) < cfg.min_messages or len({t.speaker.id for t in script.turns}) < 2:
+            talk(1)
+        return self._assemble(
+            index,
+            label,
+            platform,
+            [first, second],
+            script,
+            hard_negative=hard,
+            language=language,
+            writers=voices.ids,
+        )
+
+    def _woven(self, index: int, label: str, hard: bool, writers: Sequence[str]) -> Conversation:
+        """Risk (or a benign look-alike scene) woven into a real chat; see `synth.weave`."""
+        rng = self.rng
+        carrier = self.carriers.deal()
+        voices = self._voices(writers)
+        fixed = self._fixed_slots()
+        fixed.update(
+            victim=rng.choice(slots.FIRST_NAMES),
+            me=rng.choice(slots.FIRST_NAMES),
+            name=rng.choice(slots.FIRST_NAMES),
+        )
+        risky_fill, plain_fill = self._fills(fixed)
+        risky = label != Label.BENIGN.value
+        if label == Label.GROOMING.value:
+            beats = grooming_beats(rng, voices, risky_fill, rng.randint(2, 8), rng.uniform(0.15, 0.85))
+            onset = 0.7 * rng.random() ** 1.3
+        elif label == Label.SEXTORTION.value:
+            beats = sextortion_beats(rng, voices, risky_fill, rng.randint(2, 8))
+            onset = 0.3 * rng.random()
+        else:
+            beats = scene_beats(rng, rng.choice(voices.first.hard_negatives), plain_fill)
+            onset = 0.0
+        roles = carrier_roles(carrier, rng, risky)
+        styles = {role: self._style(False) for role in roles}
+
+        def style(role: str, text: str) -> str:
+            return apply_style(text, styles[role], rng)
+
+        messages, first = weave(carrier, beats, rng, roles=roles, onset=onset, style=style)
+        participants = [p.model_dump() for p in carrier.participants] or [
+            {"id": sender} for sender in carrier.senders()
+        ]
+        record: dict[str, Any] = {
+            "conversation_id": f"syn-{self.seed}-{index:07d}",
+            "messages": messages,
+            "platform": carrier.platform,
+            "language": "en",
+            "participants": participants,
+            "label": label,
+            "first_risk_index": first if risky else None,
+            "hard_negative": hard,
+            "writers": voices.ids,
         }
         return Conversation.model_validate(record)
