@@ -14,10 +14,19 @@ PYTEST_ARGS ?=
 DATA := data/generated
 SYNTH := $(DATA)/synth.jsonl
 SPLITS := $(DATA)/splits
-# Wordings the training corpus never uses: validation for early stopping, calibration, thresholds.
-HELDOUT := $(DATA)/heldout_phrasing.jsonl
-HELDOUT_N ?= 1000
+# Real benign chats (chitchat-dataset) with their fixed SHA-256 split: train / val / test.
+REAL := data/real
+CHITCHAT := $(REAL)/chitchat.jsonl
+REAL_TRAIN := $(REAL)/chitchat.train.jsonl
+REAL_VAL := $(REAL)/chitchat.val.jsonl
+REAL_TEST := $(REAL)/chitchat.test.jsonl
+# Validation: writers training never reads, woven into the real val slice. Early stopping,
+# calibration, thresholds and promotion use it with REAL_VAL; nothing else chooses.
+VAL := $(DATA)/val_unseen_writers.jsonl
+VAL_N ?= 1500
+LANGUAGE ?= mix
 HANDWRITTEN := data/handwritten/eval_v1.jsonl
+HANDWRITTEN_ML := data/handwritten/eval_v2_multilingual.jsonl
 MODELS := artifacts/models
 DEMO := artifacts/demo
 N ?= 5000
@@ -50,23 +59,28 @@ test: lint  ## Lint, type-check and run the whole test suite (what CI runs).
 test-fast: install  ## Tests without the slow, browser and integration ones.
 	$(BIN)/pytest -m "not slow and not browser and not integration" $(PYTEST_ARGS)
 
-$(SYNTH): | install
-	$(GR) synth -n $(N) --seed $(SEED) --phrase-pool train -o $@
+$(CHITCHAT): | install
+	$(GR) data import chitchat -o $@
 
-$(HELDOUT): | install
-	$(GR) synth -n $(HELDOUT_N) --seed $$(( $(SEED) + 1000 )) --phrase-pool heldout -o $@
+$(SYNTH): $(CHITCHAT)
+	$(GR) synth -n $(N) --seed $(SEED) --writers train --language $(LANGUAGE) --phrase-pool train \
+		--carriers $(REAL_TRAIN) -o $@
+
+$(VAL): $(CHITCHAT)
+	$(GR) synth -n $(VAL_N) --seed $$(( $(SEED) + 1000 )) --writers validation --language $(LANGUAGE) \
+		--carriers $(REAL_VAL) -o $@
 
 $(SPLITS)/manifest.json: $(SYNTH)
 	$(GR) data split $(SYNTH) -o $(SPLITS) --seed $(SEED)
 
-data: $(SPLITS)/manifest.json $(HELDOUT)  ## Generate and split N conversations, plus a held-out-phrasing set.
-	$(GR) data stats $(SYNTH) --compare $(HANDWRITTEN)
-	$(GR) data stats $(SYNTH) --compare $(HELDOUT)
+data: $(SPLITS)/manifest.json $(VAL)  ## Import real chats; generate, weave and split N conversations; unseen-writer val.
+	$(GR) data stats $(SYNTH) --compare $(VAL) --no-progress
+	$(GR) data stats $(CHITCHAT) --compare $(HANDWRITTEN) --no-progress
 
-$(MODELS)/baseline/grooming_risk.json: $(SPLITS)/manifest.json $(HELDOUT)
+$(MODELS)/baseline/grooming_risk.json: $(SPLITS)/manifest.json $(VAL)
 	$(GR) train --config configs/baseline.yaml
 
-$(MODELS)/default/grooming_risk.json: $(SPLITS)/manifest.json $(HELDOUT)
+$(MODELS)/default/grooming_risk.json: $(SPLITS)/manifest.json $(VAL)
 	$(GR) train --config configs/default.yaml
 
 baseline: $(MODELS)/baseline/grooming_risk.json  ## Train the TF-IDF + logistic regression baseline.
@@ -74,10 +88,10 @@ train: $(MODELS)/default/grooming_risk.json  ## Train the default model (MiniLM 
 
 evaluate: train baseline  ## Evaluate the default model beside the baseline into MLflow.
 	$(GR) evaluate --model $(MODELS)/default --baseline $(MODELS)/baseline \
-		--data $(HANDWRITTEN) --data $(HELDOUT) --data $(SPLITS)/test.jsonl
+		--data $(HANDWRITTEN) --data $(HANDWRITTEN_ML) --data $(VAL) --data $(REAL_TEST)
 
-promote: train  ## Compare candidate with champion and move the champion alias.
-	$(GR) promote --data $(HANDWRITTEN) --data $(HELDOUT) --data $(SPLITS)/test.jsonl
+promote: train  ## Candidate vs champion on validation only (unseen writers; real-chat false alarms).
+	$(GR) promote --data $(VAL) --real $(REAL_VAL)
 
 score: train  ## Score sample conversations with the default model.
 	mkdir -p $(DEMO)
@@ -114,4 +128,4 @@ mlflow-ui: install  ## Open the MLflow UI on the local store.
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db
 
 clean:  ## Remove generated data, models, MLflow store and caches (keeps .venv).
-	rm -rf $(DATA) artifacts mlflow.db mlartifacts .cache .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf $(DATA) $(REAL) artifacts mlflow.db mlartifacts .cache .pytest_cache .mypy_cache .ruff_cache build

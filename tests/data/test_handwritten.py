@@ -1,4 +1,5 @@
-"""Checks on the hand-written evaluation set (data/handwritten/eval_v1.jsonl).
+"""Checks on the hand-written evaluation sets (eval_v1.jsonl, English; eval_v2_multilingual.jsonl,
+Spanish, French and German).
 
 The set measures whether a model learned risk or learned the synthetic generator, so its shape
 (size, risky share, hard negatives) and its annotation rules are pinned here.
@@ -16,11 +17,17 @@ from pathlib import Path
 import pytest
 
 from grooming_risk.contract.conversation import Conversation
+from grooming_risk.data.blocklist import find_terms
 from grooming_risk.io import RecordError, read_conversations
 
 ROOT = Path(__file__).resolve().parents[2]
-EVAL_SET = ROOT / "data" / "handwritten" / "eval_v1.jsonl"
-BUILDER = ROOT / "data" / "handwritten" / "build_eval_v1.py"
+EVAL_SETS = {
+    "v1": ROOT / "data" / "handwritten" / "eval_v1.jsonl",
+    "v2": ROOT / "data" / "handwritten" / "eval_v2_multilingual.jsonl",
+}
+BUILDER = ROOT / "data" / "handwritten" / "build_eval.py"
+# Minimum shape of each set: conversations, grooming, sextortion.
+SHAPE = {"v1": (80, 15, 10), "v2": (60, 9, 6)}
 
 # Spelled out here rather than imported so that this test keeps guarding the data on its own.
 BLOCKLIST = re.compile(
@@ -30,10 +37,15 @@ BLOCKLIST = re.compile(
 )
 
 
+@pytest.fixture(scope="module", params=sorted(EVAL_SETS))
+def eval_set(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def conversations() -> list[Conversation]:
+def conversations(eval_set: str) -> list[Conversation]:
     errors: list[RecordError] = []
-    loaded = list(read_conversations(EVAL_SET, on_error=errors.append))
+    loaded = list(read_conversations(EVAL_SETS[eval_set], on_error=errors.append))
     assert errors == [], [str(e) for e in errors]
     return loaded
 
@@ -50,8 +62,21 @@ def test_every_conversation_is_labelled(conversations: list[Conversation]) -> No
     assert all(c.label is not None for c in conversations)
 
 
-def test_size(conversations: list[Conversation]) -> None:
-    assert len(conversations) >= 80
+def test_size(conversations: list[Conversation], eval_set: str) -> None:
+    assert len(conversations) >= SHAPE[eval_set][0]
+
+
+def test_multilingual_set_has_twenty_per_language_with_risk_and_hard_negatives() -> None:
+    by_language: dict[str, list[Conversation]] = {}
+    for conv in read_conversations(EVAL_SETS["v2"]):
+        by_language.setdefault(conv.language or "?", []).append(conv)
+    assert sorted(by_language) == ["de", "es", "fr"]
+    for language, convs in by_language.items():
+        risky = [c for c in convs if c.is_risky]
+        hard = [c for c in convs if c.hard_negative]
+        assert len(convs) >= 20, language
+        assert 0.3 <= len(risky) / len(convs) <= 0.5, language
+        assert len(hard) >= 6, language
 
 
 def test_ids_are_unique(conversations: list[Conversation]) -> None:
@@ -64,10 +89,10 @@ def test_risky_share(conversations: list[Conversation]) -> None:
     assert 0.3 <= share <= 0.5, share
 
 
-def test_both_risky_labels_are_present(conversations: list[Conversation]) -> None:
+def test_both_risky_labels_are_present(conversations: list[Conversation], eval_set: str) -> None:
     labels = Counter(str(c.label) for c in _risky(conversations))
-    assert labels["grooming"] >= 15
-    assert labels["sextortion"] >= 10
+    assert labels["grooming"] >= SHAPE[eval_set][1]
+    assert labels["sextortion"] >= SHAPE[eval_set][2]
 
 
 def test_hard_negatives_are_at_least_a_third_of_benign(conversations: list[Conversation]) -> None:
@@ -126,6 +151,8 @@ def test_no_blocklisted_terms(conversations: list[Conversation]) -> None:
             if match:
                 # The id and the matched word only: never the surrounding conversation text.
                 hits.append((conv.conversation_id, match.group(0).lower()))
+            # The project's own scanner too: all four languages, disguised spellings included.
+            hits.extend((conv.conversation_id, term) for term, _ in find_terms(text))
     assert hits == []
 
 

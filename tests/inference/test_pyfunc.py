@@ -34,9 +34,7 @@ def _log(artifact: Path) -> str:
 
     scorer = RiskScorer.load(artifact)
     with mlflow.start_run():
-        log_model_to_mlflow(
-            artifact, scorer, toy_conversations(1)[:2], registered_name=MODEL_NAME, alias="candidate"
-        )
+        log_model_to_mlflow(artifact, scorer, registered_name=MODEL_NAME, alias="candidate")
     return f"models:/{MODEL_NAME}@candidate"
 
 

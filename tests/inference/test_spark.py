@@ -96,9 +96,7 @@ def test_score_dataframe_with_registered_model(spark: Any, tiny_artifact: Path, 
 
     scorer = RiskScorer.load(tiny_artifact)
     with mlflow.start_run():
-        log_model_to_mlflow(
-            tiny_artifact, scorer, toy_conversations(1)[:2], registered_name="spark-test", alias="candidate"
-        )
+        log_model_to_mlflow(tiny_artifact, scorer, registered_name="spark-test", alias="candidate")
     df = spark.createDataFrame(
         [(c.model_dump_json(exclude_none=True),) for c in toy_conversations()], "conversation string"
     )

@@ -13,14 +13,6 @@ err = Console(stderr=True)
 PROGRESS_FROM = 1000  # below this many conversations a bar is just noise
 
 
-def _dataset_name(output: Path) -> str:
-    name = output.name
-    for suffix in (".jsonl.gz", ".jsonl", ".parquet", ".pq", ".json", ".ndjson"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)] or name
-    return name
-
-
 def synth(
     n: int = typer.Option(1000, "-n", "--count", min=0, help="How many conversations to generate."),
     seed: int = typer.Option(
@@ -108,6 +100,7 @@ def synth(
     from grooming_risk.data.cards import CountAccumulator, DatasetCard, write_card
     from grooming_risk.data.synth import GENERATOR_VERSION, SynthConfig, generate
     from grooming_risk.io import RecordWriter, read_conversations
+    from grooming_risk.io.formats import dataset_name
 
     try:
         config = SynthConfig(
@@ -173,7 +166,7 @@ def synth(
         card_path = write_card(
             output,
             DatasetCard(
-                name=_dataset_name(output),
+                name=dataset_name(output),
                 source="synthetic",
                 generator_version=GENERATOR_VERSION,
                 seed=seed,

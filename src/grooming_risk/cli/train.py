@@ -90,6 +90,7 @@ def evaluate(
 ) -> None:
     """Evaluate a model on labelled data in an MLflow run: metrics, plots, per-category and threshold tables."""
     from grooming_risk.training.evaluate import evaluate as run_evaluate
+    from grooming_risk.training.evaluate import false_alarm_lines
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -98,24 +99,37 @@ def evaluate(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     Console().print(_table("evaluation", results))
+    for line in false_alarm_lines(results):
+        Console().print(line.replace("**", ""))
 
 
 def promote(
     data: list[Path] = typer.Option(
-        [Path("data/handwritten/eval_v1.jsonl")],
+        ...,
         "--data",
         "-d",
-        help="Data both models are compared on. Repeatable.",
+        help="Validation data both models are compared on (e.g. unseen-writer val). Repeatable. "
+        "Hand-written sets and test splits are refused: they are for reporting only.",
+    ),
+    real: list[Path] = typer.Option(
+        [],
+        "--real",
+        help="Real-chat validation sets (all benign): the candidate must not flag more of them at review "
+        "than the champion does. Repeatable.",
     ),
     model_name: str = typer.Option("grooming-risk", help="Registered model name."),
     metric: str = typer.Option("roc_auc", help="Metric that must not get worse (mean over --data)."),
     force: bool = typer.Option(False, "--force", help="Promote even if the candidate is worse."),
 ) -> None:
-    """Show the `candidate` against the current `champion` on the same data, then move `champion`."""
+    """Show the `candidate` against the current `champion` on the same validation data, then move `champion`.
+
+    The candidate wins when --metric (mean over --data) is not worse and its false-alarm rate on the
+    --real sets is not higher.
+    """
     from grooming_risk.training.evaluate import promote as run_promote
 
     try:
-        ok, results, message = run_promote(data, model_name=model_name, metric=metric, force=force)
+        ok, results, message = run_promote(data, real=real, model_name=model_name, metric=metric, force=force)
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None

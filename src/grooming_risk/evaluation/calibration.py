@@ -103,6 +103,26 @@ def fit_temperature(logits: Sequence[float] | np.ndarray, labels: Sequence[int] 
     return float(min(max(math.exp(best), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1]))
 
 
+def cap_flagged_share(
+    threshold: float, benign_scores: Sequence[float] | np.ndarray, max_share: float
+) -> float:
+    """The lowest threshold >= `threshold` that flags at most `max_share` of `benign_scores`.
+
+    For a platform the false-alarm budget on real chats binds before recall on generated data does:
+    a review threshold that flags 5% of ordinary chats drowns the reviewers. Thresholds are compared
+    with risks rounded to 6 decimals, so the result is rounded up on that grid; it never exceeds 1.
+    """
+    if not 0.0 <= max_share <= 1.0:
+        raise ValueError(f"max_share: expected a share in [0, 1], got {max_share}")
+    s = np.sort(np.asarray(benign_scores, dtype=float))[::-1]
+    allowed = int(np.floor(max_share * s.size + 1e-9))
+    if s.size == 0 or allowed >= s.size:
+        return threshold
+    # The first benign score that must stay below, as the scorer rounds it; one grid step above it.
+    above = round(round(float(s[allowed]), 6) + 1e-6, 6)
+    return min(1.0, max(threshold, above))
+
+
 def choose_thresholds(
     labels: Sequence[int] | np.ndarray,
     scores: Sequence[float] | np.ndarray,

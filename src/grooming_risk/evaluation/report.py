@@ -37,6 +37,8 @@ from grooming_risk.evaluation.metrics import (
 from grooming_risk.evaluation.predictions import ConversationPrediction, check_unique_ids, labels_and_scores
 
 OPERATING_POINTS = ("review", "urgent")
+# A warning sign counts as present in a conversation when its probability reaches this.
+CATEGORY_PRESENT = 0.5
 DEFAULT_COMPARE_KEYS: tuple[str, ...] = (
     "roc_auc",
     "pr_auc",
@@ -295,6 +297,10 @@ def evaluate_predictions(
                 metrics[f"category_{r['category']}_{name}"] = float(r[name])
     else:
         notes.append("The model gives no warning-sign probabilities: per-category metrics are omitted.")
+    # Which warning signs fire, on any set: on real benign chats these are the false alarms' reasons.
+    for category in RISK_CATEGORIES:
+        fired = sum(p.category_probs.get(category, 0.0) >= CATEGORY_PRESENT for p in items)
+        metrics[f"fired_share_{category}"] = fired / len(items)
 
     primary = by_s[latency_s[0]]
     return EvaluationReport(

@@ -17,6 +17,17 @@ ARTIFACT_KEY = "grooming_risk_model"
 OUTPUT_COLUMNS = ("conversation_id", "risk", "label", "flagged", "urgent", "model_version", "assessment")
 
 
+# The input example logged with every model: fixed, made up here, never a row of any dataset
+# (a training or reviewer-labelled conversation logged as an example would leak real text).
+INPUT_EXAMPLE: dict[str, Any] = {
+    "conversation_id": "example-1",
+    "messages": [
+        {"sender": "a", "text": "hi, did you finish the maths homework?"},
+        {"sender": "b", "text": "almost, question 4 is hard"},
+    ],
+}
+
+
 def model_signature() -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema

@@ -33,3 +33,15 @@ def detect_format(path: str | Path, explicit: str | None = None) -> Format:
     if name.endswith((".jsonl", ".json", ".ndjson")):
         return Format.JSONL
     raise ValueError(f"{path}: cannot tell the format from the file name; use .jsonl, .jsonl.gz or .parquet")
+
+
+_DATA_SUFFIXES = (".jsonl.gz", ".jsonl", ".parquet", ".pq", ".json", ".ndjson")
+
+
+def dataset_name(path: str | Path) -> str:
+    """A data file's name without its data extension: `data/real/chitchat.val.jsonl` -> `chitchat.val`."""
+    name = Path(path).name
+    for suffix in _DATA_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)] or name
+    return name

@@ -19,13 +19,39 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+class MixSource(_Section):
+    path: Path = Field(description="A training file mixed into `train` (e.g. real benign chats).")
+    share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Share of its conversations used: a fixed subset chosen by hashing conversation ids.",
+    )
+
+
 class DataConfig(_Section):
     train: Path = Field(description="Training conversations (JSONL / JSONL.gz / Parquet).")
-    val: Path = Field(description="Validation conversations: early stopping, calibration and thresholds.")
+    mix: dict[str, MixSource] = Field(
+        default_factory=dict,
+        description="More training sources by name (e.g. real_benign), each with the share used; logged.",
+    )
+    val: Path = Field(
+        description="Validation conversations (unseen writers): early stopping, calibration, thresholds."
+    )
+    real_val: Path | None = Field(
+        default=None,
+        description="Real chats for validation (all benign): in early stopping and calibration, and the "
+        "false-alarm budget of the thresholds (thresholds.max_real_*_share).",
+    )
     test: Path | None = Field(default=None, description="Held-out test conversations (reported only).")
     handwritten: Path | None = Field(
         default=Path("data/handwritten/eval_v1.jsonl"),
         description="Hand-written evaluation set: reported separately, never trained or tuned on.",
+    )
+    reports: dict[str, Path] = Field(
+        default_factory=dict,
+        description="More evaluation sets by name, reported only (never trained, tuned or chosen on), e.g. "
+        "handwritten_multilingual or real_test.",
     )
     extra: list[Path] = Field(default_factory=list, description="Extra training sets, e.g. reviewer labels.")
     max_train: int | None = Field(
@@ -82,6 +108,18 @@ class ThresholdConfig(_Section):
     )
     urgent_precision: float = Field(
         default=0.95, gt=0, le=1, description="Precision the urgent threshold must reach."
+    )
+    max_real_review_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Raise the review threshold until at most this share of data.real_val is flagged.",
+    )
+    max_real_urgent_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Raise the urgent threshold until at most this share of data.real_val is urgent.",
     )
 
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.io.readers import read_conversations
 from grooming_risk.training.config import DataConfig
+
+# Where a training conversation came from, by id prefix (see synth.generator, importers.chitchat).
+SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("syn-", "synthetic"),
+    ("wov-", "woven"),
+    ("chitchat-", "real"),
+)
+
+
+def source_kind(conversation_id: str) -> str:
+    return next((kind for prefix, kind in SOURCE_PREFIXES if conversation_id.startswith(prefix)), "other")
 
 
 @dataclass
@@ -16,11 +29,31 @@ class Datasets:
     val: list[Conversation]
     test: list[Conversation] = field(default_factory=list)
     handwritten: list[Conversation] = field(default_factory=list)
+    real_val: list[Conversation] = field(default_factory=list)
+    reports: dict[str, list[Conversation]] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
 
+    @property
+    def tuning(self) -> list[Conversation]:
+        """What early stopping and calibration see: unseen-writer val plus the real-chat val slice."""
+        return self.val + self.real_val
+
     def evaluation_sets(self) -> dict[str, list[Conversation]]:
-        sets = {"val": self.val, "test": self.test, "handwritten": self.handwritten}
+        sets = {
+            "val": self.val,
+            "real_val": self.real_val,
+            "test": self.test,
+            "handwritten": self.handwritten,
+            **self.reports,
+        }
         return {k: v for k, v in sets.items() if v}
+
+    def train_sources(self) -> dict[str, int]:
+        """Training conversations by kind (synthetic, woven, real, other): the mix as trained."""
+        return dict(sorted(Counter(source_kind(c.conversation_id) for c in self.train).items()))
+
+    def all_sets(self) -> list[list[Conversation]]:
+        return [self.train, self.val, self.real_val, self.test, self.handwritten, *self.reports.values()]
 
 
 def load(path: Path, role: str) -> list[Conversation]:
@@ -35,26 +68,49 @@ def load(path: Path, role: str) -> list[Conversation]:
     return conversations
 
 
+def in_share(conversation_id: str, share: float) -> bool:
+    """A fixed subset of a file: the same ids are kept on every machine and run."""
+    if share >= 1.0:
+        return True
+    digest = hashlib.sha256(conversation_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
 def load_datasets(cfg: DataConfig) -> Datasets:
     train = load(cfg.train, "train")
     if cfg.max_train is not None:
         train = train[: cfg.max_train]
     paths = {"train": cfg.train, "val": cfg.val}
+    for name, source in cfg.mix.items():
+        train.extend(c for c in load(source.path, f"mix.{name}") if in_share(c.conversation_id, source.share))
+        paths[f"mix.{name}"] = source.path
     for i, extra in enumerate(cfg.extra):
         train.extend(load(extra, "extra"))
         paths[f"extra{i}"] = extra
     out = Datasets(train=train, val=load(cfg.val, "val"), paths=paths)
+    if cfg.real_val is not None:
+        out.real_val = load(cfg.real_val, "real_val")
+        paths["real_val"] = cfg.real_val
     if cfg.test is not None:
         out.test = load(cfg.test, "test")
         paths["test"] = cfg.test
     if cfg.handwritten is not None and cfg.handwritten.exists():
         out.handwritten = load(cfg.handwritten, "handwritten")
         paths["handwritten"] = cfg.handwritten
+    for name, path in cfg.reports.items():
+        out.reports[name] = load(path, name)
+        paths[name] = path
     train_ids = {c.conversation_id for c in train}
-    hw_overlap = train_ids & {c.conversation_id for c in out.handwritten}
-    if hw_overlap:
-        raise ValueError(
-            f"{len(hw_overlap)} hand-written evaluation conversations are in the training data; "
-            "the hand-written set must never be trained on"
-        )
+    for name, held in (
+        ("val", out.val),
+        ("real_val", out.real_val),
+        ("handwritten", out.handwritten),
+        *out.reports.items(),
+    ):
+        overlap = train_ids & {c.conversation_id for c in held}
+        if overlap:
+            raise ValueError(
+                f"{len(overlap)} conversations of the {name} set are in the training data; "
+                f"a {name} set must never be trained on"
+            )
     return out

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from grooming_risk.contract.conversation import Conversation
+from grooming_risk.evaluation.report import CATEGORY_PRESENT
+from grooming_risk.io.formats import dataset_name
 from grooming_risk.training.tracking import configure_tracking, log_dataset
 
 if TYPE_CHECKING:
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from grooming_risk.training.datasets import Datasets
 
 log = logging.getLogger(__name__)
+
+# Where training keeps message vectors (TrainConfig.cache_dir's default); evaluation reuses them.
+DEFAULT_CACHE_DIR = Path(".cache/grooming-risk")
 
 # Headline metrics shown side by side (model vs baseline, candidate vs champion).
 HEADLINE = (
@@ -42,7 +47,37 @@ HEADLINE = (
     "erde50",
     "ece",
     "brier",
+    "review_flagged_share",
+    "urgent_flagged_share",
 )
+# Sets a model was tuned on (early stopping, calibration, thresholds): figures on them are validation.
+TUNED_ON = frozenset({"val", "real_val"})
+
+
+def set_title(name: str) -> str:
+    return f"{name} (validation)" if name in TUNED_ON else name
+
+
+def false_alarm_lines(results: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """Markdown lines on all-benign sets (real chats): flagged at review, urgent, and the signs that fired.
+
+    On a set without a single risky conversation every flag is a false alarm. `results` maps a set
+    name to its metrics.
+    """
+    from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+
+    lines = []
+    for name, m in results.items():
+        if m.get("n_positive", 1) != 0:
+            continue
+        shares = sorted(((c, m.get(f"fired_share_{c}", 0.0)) for c in RISK_CATEGORIES), key=lambda cv: -cv[1])
+        fired = ", ".join(f"{c} {v:.1%}" for c, v in shares[:3] if v > 0) or "none"
+        lines.append(
+            f"- **{set_title(name)}** ({int(m['n_conversations'])} conversations, all benign): "
+            f"flagged at review {m['review_flagged_share']:.2%}, urgent {m['urgent_flagged_share']:.2%}; "
+            f"signs that fired most: {fired}"
+        )
+    return lines
 
 
 def predictions(scorer: RiskScorer, conversations: Sequence[Conversation]) -> list[Any]:
@@ -85,7 +120,9 @@ def _write_prediction_rows(preds: Sequence[Any], report: EvaluationReport, path:
                 "predicted_label": p.predicted_label,
                 "first_alert_index": warnings.get(p.conversation_id),
                 "true_categories": sorted(p.true_categories),
-                "predicted_categories": sorted(c for c, v in p.category_probs.items() if v >= 0.5),
+                "predicted_categories": sorted(
+                    c for c, v in p.category_probs.items() if v >= CATEGORY_PRESENT
+                ),
             }
             handle.write(json.dumps(row) + "\n")
 
@@ -131,6 +168,7 @@ def write_model_card(
     """MODEL_CARD.md beside the artifact: data, metrics, limits, intended use (all figures measured)."""
     meta = scorer.meta
     assert scorer.artifact_dir is not None
+    sources = ", ".join(f"{k} {v}" for k, v in data.train_sources().items())
     lines = [
         f"# Model card: {meta.model_version}",
         "",
@@ -146,8 +184,10 @@ def write_model_card(
         f"{cfg.thresholds.review_recall}), urgent = {meta.thresholds.urgent:.4f} (target precision {cfg.thresholds.urgent_precision})",
         "",
         "## Data",
-        f"- train: {len(data.train)} conversations, val: {len(data.val)}, test: {len(data.test)}, "
-        f"hand-written: {len(data.handwritten)}",
+        f"- train: {len(data.train)} conversations ({sources}); validation (early stopping, calibration, "
+        f"thresholds): {len(data.val)} unseen-writer + {len(data.real_val)} real chats; test: {len(data.test)}; "
+        f"hand-written: {len(data.handwritten)}; other report-only sets: "
+        + (", ".join(f"{k} {len(v)}" for k, v in data.reports.items()) or "none"),
     ]
     for role, path in data.paths.items():
         lines.append(f"- {role}: `{path}`")
@@ -155,25 +195,30 @@ def write_model_card(
         "",
         "## Metrics",
         "",
-        "Measured by `grooming-risk train` in this run (see the MLflow run for plots).",
+        "Measured by `grooming-risk train` in this run (see the MLflow run for plots). Columns marked",
+        "(validation) were tuned on; every other set is reported only, never chosen on.",
         "",
     ]
     names = list(reports)
-    lines.append("| metric | " + " | ".join(names) + " |")
+    lines.append("| metric | " + " | ".join(set_title(n) for n in names) + " |")
     lines.append("|---|" + "---|" * len(names))
     for key in HEADLINE:
         lines.append(
             f"| {key} | " + " | ".join(_fmt(reports[n].metrics.get(key, float("nan"))) for n in names) + " |"
         )
+    alarms = false_alarm_lines({name: report.metrics for name, report in reports.items()})
+    if alarms:
+        lines += ["", "## False alarms on real chats", "", *alarms]
     for name, report in reports.items():
-        lines += ["", f"### {name}", "", report.to_markdown()]
+        lines += ["", f"### {set_title(name)}", "", report.to_markdown()]
     lines += [
         "",
         "## Limits",
-        "- Trained on synthetic conversations expressing risk through behavioural warning signs only; real",
-        "  offenders adapt. The hand-written set is the check on generalisation beyond the generator; it is small",
-        "  (its confidence intervals are wide).",
-        "- English only. Message encoder truncates long messages to "
+        "- Trained on generated conversations (many writers), real benign chats (Chit-Chat Challenge corpus) and",
+        "  warning signs woven into real chats; risk is expressed through behavioural warning signs only, and real",
+        "  offenders adapt. The hand-written sets are the check on generalisation; they are small (wide intervals).",
+        f"- Encoder `{(meta.encoder or {}).get('name', 'none')}`: all-MiniLM-L6-v2 is English-only, so Spanish,",
+        "  French and German risk is mostly missed until a multilingual encoder is used. Messages are truncated to "
         f"{(meta.encoder or {}).get('max_length', 'n/a')} tokens.",
         "- Scores are calibrated on the validation distribution; platforms should re-fit thresholds on their own",
         "  reviewed data (reviewer decisions flow back through `grooming-risk review export-labels`).",
@@ -186,7 +231,6 @@ def write_model_card(
 def log_model_to_mlflow(
     artifact_dir: Path,
     scorer: RiskScorer,
-    examples: Sequence[Conversation],
     *,
     registered_name: str | None,
     alias: str,
@@ -196,9 +240,9 @@ def log_model_to_mlflow(
     import pandas as pd
 
     from grooming_risk.inference import pyfunc
-    from grooming_risk.inference.pyfunc import ARTIFACT_KEY, model_signature
+    from grooming_risk.inference.pyfunc import ARTIFACT_KEY, INPUT_EXAMPLE, model_signature
 
-    example = pd.DataFrame({"conversation": [c.model_dump_json(exclude_none=True) for c in examples]})
+    example = pd.DataFrame({"conversation": [json.dumps(INPUT_EXAMPLE)]})
     info = mlflow.pyfunc.log_model(
         name="model",
         python_model=str(Path(pyfunc.__file__).with_name("pyfunc_entry.py")),
@@ -218,6 +262,23 @@ def log_model_to_mlflow(
     return str(info.model_uri)
 
 
+def use_vector_cache(scorer: RiskScorer, cache_dir: Path | None) -> None:
+    """Answer a sequence model's encoder from the training embedding cache (same encoder, same vectors).
+
+    The cache is keyed by the encoder's weights digest, so a fine-tuned encoder never reads another's
+    vectors; messages not in it are encoded and added.
+    """
+    from grooming_risk.inference.sequence_backend import SequenceBackend
+    from grooming_risk.model.encoder import HFMessageEncoder
+    from grooming_risk.training.embeddings import EmbeddingTable
+
+    backend = scorer.backend
+    if cache_dir is None or not isinstance(backend, SequenceBackend):
+        return
+    if isinstance(backend.encoder, HFMessageEncoder):
+        backend.encoder = EmbeddingTable(backend.encoder, cache_dir).as_encoder()
+
+
 def evaluate(
     model_uri: str,
     data: Sequence[Path],
@@ -226,6 +287,7 @@ def evaluate(
     experiment: str = "grooming-risk",
     run_name: str | None = None,
     sample_curves: int = 6,
+    cache_dir: Path | None = DEFAULT_CACHE_DIR,
 ) -> dict[str, dict[str, float]]:
     """Evaluate a model (and optionally a baseline) on datasets in one MLflow run.
 
@@ -238,8 +300,9 @@ def evaluate(
     from grooming_risk.training.datasets import load
 
     configure_tracking(experiment)
-    sets = {Path(p).name.split(".")[0]: load(Path(p), "evaluation") for p in data}
+    sets = {dataset_name(p): load(Path(p), "evaluation") for p in data}
     scorer = RiskScorer.load(model_uri)
+    use_vector_cache(scorer, cache_dir)
     results: dict[str, dict[str, float]] = {}
     with mlflow.start_run(run_name=run_name or f"evaluate-{scorer.model_version}"):
         mlflow.set_tags({"stage": "evaluate", "model_version": scorer.model_version, "model_uri": model_uri})
@@ -251,6 +314,7 @@ def evaluate(
             mlflow.log_metrics({f"{name}_{k}": v for k, v in report.metrics.items() if np.isfinite(v)})
         if baseline_uri:
             base = RiskScorer.load(baseline_uri)
+            use_vector_cache(base, cache_dir)
             mlflow.set_tag("baseline_model_version", base.model_version)
             base_reports = evaluate_sets(base, sets, sample_curves=0, prefix="eval/baseline")
             for name, report in base_reports.items():
@@ -270,9 +334,22 @@ def comparison_rows(
     return [[key, *(_fmt(results[c].get(key, float("nan"))) for c in cols)] for key in keys]
 
 
+def check_selectable(path: Path) -> None:
+    """Refuse a set that is for reporting only: the hand-written sets and any test split."""
+    from grooming_risk.data.cards import read_card
+
+    card = read_card(path)
+    split = (card.parameters.get("split") if card is not None else None) or ""
+    if path.parent.name == "handwritten" or (card is not None and card.source == "handwritten"):
+        raise ValueError(f"{path} is a hand-written evaluation set: report on it, never choose with it")
+    if split == "test" or ".test." in path.name or path.parent.name == "test":
+        raise ValueError(f"{path} is a test split: report on it, never choose with it")
+
+
 def promote(
     data: Sequence[Path],
     *,
+    real: Sequence[Path] = (),
     model_name: str = "grooming-risk",
     candidate_alias: str = "candidate",
     champion_alias: str = "champion",
@@ -280,10 +357,15 @@ def promote(
     force: bool = False,
     experiment: str = "grooming-risk",
 ) -> tuple[bool, dict[str, dict[str, float]], str]:
-    """Evaluate candidate and champion on the same data; move `champion` if the candidate is not worse.
+    """Evaluate candidate and champion on the same validation data; move `champion` if the candidate
+    is not worse on `metric` (averaged over `data`) and does not raise the false-alarm rate (share
+    flagged at review) on the real-chat validation sets in `real`.
 
-    Returns (promoted, results, message). The comparison metric is averaged over the datasets.
+    Only validation data may choose: a hand-written set or a test split is refused.
+    Returns (promoted, results, message).
     """
+    for path in [*data, *real]:
+        check_selectable(Path(path))
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -299,12 +381,22 @@ def promote(
         champion = None
     results = evaluate(
         f"models:/{model_name}@{candidate_alias}",
-        data,
+        [*data, *real],
         baseline_uri=f"models:/{model_name}@{champion_alias}" if champion else None,
         experiment=experiment,
         run_name=f"promote-{model_name}-v{candidate.version}",
     )
-    cand = float(np.mean([v[metric] for k, v in results.items() if k.startswith("model/")]))
+    chosen_on = {dataset_name(p) for p in data}
+    alarm_sets = {dataset_name(p) for p in real}
+
+    def mean(side: str, names: set[str], key: str) -> float:
+        values = [
+            v[key] for k, v in results.items() if k.startswith(f"{side}/") and k.split("/", 1)[1] in names
+        ]
+        return float(np.mean(values))
+
+    cand = mean("model", chosen_on, metric)
+    cand_alarms = mean("model", alarm_sets, "review_flagged_share") if alarm_sets else float("nan")
     if champion is None:
         ok, message = (
             True,
@@ -313,10 +405,22 @@ def promote(
     elif champion.version == candidate.version:
         ok, message = False, f"version {candidate.version} is already the champion"
     else:
-        champ = float(np.mean([v[metric] for k, v in results.items() if k.startswith("baseline/")]))
-        ok = force or cand >= champ
+        champ = mean("baseline", chosen_on, metric)
+        better = cand >= champ
+        alarms_ok = True
+        alarm_note = ""
+        if alarm_sets:
+            champ_alarms = mean("baseline", alarm_sets, "review_flagged_share")
+            alarms_ok = cand_alarms <= champ_alarms
+            alarm_note = f"; real-chat false alarms {cand_alarms:.2%} vs {champ_alarms:.2%}"
+        ok = force or (better and alarms_ok)
         verdict = "promoted" if ok else "not promoted (use --force to override)"
-        message = f"candidate v{candidate.version} {metric} {cand:.4f} vs champion v{champion.version} {champ:.4f}: {verdict}"
+        if not alarms_ok and not force:
+            verdict += ": the candidate raises the real-chat false-alarm rate"
+        message = (
+            f"candidate v{candidate.version} {metric} {cand:.4f} vs champion v{champion.version} {champ:.4f}"
+            f"{alarm_note}: {verdict}"
+        )
     if ok and (champion is None or champion.version != candidate.version):
         client.set_registered_model_alias(model_name, champion_alias, str(candidate.version))
     return ok, results, message

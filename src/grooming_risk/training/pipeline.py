@@ -40,8 +40,11 @@ def _final_logits_and_labels(
     return logits, labels
 
 
-def _calibrate(cfg: TrainConfig, logits: np.ndarray, labels: np.ndarray) -> tuple[Calibration, Thresholds]:
-    from grooming_risk.evaluation.calibration import choose_thresholds, fit_temperature
+def _calibrate(
+    cfg: TrainConfig, logits: np.ndarray, labels: np.ndarray, n_real: int = 0
+) -> tuple[Calibration, Thresholds]:
+    """Temperature and thresholds from the tuning set; its last `n_real` rows are the real-chat val slice."""
+    from grooming_risk.evaluation.calibration import cap_flagged_share, choose_thresholds, fit_temperature
 
     temperature = fit_temperature(logits, labels) if cfg.calibration.method == "temperature" else 1.0
     scores = 1.0 / (1.0 + np.exp(-logits / temperature))
@@ -54,6 +57,12 @@ def _calibrate(cfg: TrainConfig, logits: np.ndarray, labels: np.ndarray) -> tupl
     # Thresholds are compared with risks rounded to 6 decimals: round them the same way.
     review = round(float(chosen["review"]), 6)
     urgent = max(review, round(float(chosen["urgent"]), 6))
+    real = scores[len(scores) - n_real :] if n_real else scores[:0]
+    if real.size and cfg.thresholds.max_real_review_share is not None:
+        review = cap_flagged_share(review, real, cfg.thresholds.max_real_review_share)
+        urgent = max(urgent, review)
+    if real.size and cfg.thresholds.max_real_urgent_share is not None:
+        urgent = cap_flagged_share(urgent, real, cfg.thresholds.max_real_urgent_share)
     return Calibration(method=cfg.calibration.method, temperature=float(temperature)), Thresholds(
         review=review, urgent=urgent
     )
@@ -128,16 +137,11 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
             extra_params=list(encoder.model.parameters()),
             extra_lr=cfg.encoder.finetune_lr,
         )
-        train_ex, val_ex = examples(data.train), examples(data.val)
+        train_ex, val_ex = examples(data.train), examples(data.tuning)
     else:
         table = EmbeddingTable(encoder, cfg.cache_dir)
         started = time.perf_counter()
-        all_texts = [
-            normalize(m.text).text
-            for convs in (data.train, data.val, data.test, data.handwritten)
-            for c in convs
-            for m in c.messages
-        ]
+        all_texts = [normalize(m.text).text for convs in data.all_sets() for c in convs for m in c.messages]
         encoded = table.ensure(all_texts)
         metrics_cb({"encode_seconds": time.perf_counter() - started, "encoded_messages": float(encoded)})
 
@@ -148,7 +152,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
             ]
 
         trainer = Trainer(model, cfg.training, device)
-        train_ex, val_ex = examples(data.train), examples(data.val)
+        train_ex, val_ex = examples(data.train), examples(data.tuning)
 
     started = time.perf_counter()
     trainer.fit(
@@ -187,8 +191,8 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     # Reuse the vectors computed for training when scoring val (and later test / hand-written).
     fast_encoder = table.as_encoder() if table is not None else encoder
     backend = SequenceBackend(model, fast_encoder)
-    logits, labels = _final_logits_and_labels(backend.trajectories(data.val), data.val)
-    calibration, thresholds = _calibrate(cfg, logits, labels)
+    logits, labels = _final_logits_and_labels(backend.trajectories(data.tuning), data.tuning)
+    calibration, thresholds = _calibrate(cfg, logits, labels, len(data.real_val))
     meta = ArtifactMeta(
         kind="sequence",
         model_version=version,
@@ -213,10 +217,10 @@ def _fit_baseline(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     tensors = fit_baseline(data.train, c=cfg.model.c, seed=cfg.training.seed)
     metrics_cb({"fit_seconds": time.perf_counter() - started})
     backend = TfidfBackend(TfidfFeaturizer(tensors["word_idf"], tensors["char_idf"]), tensors)
-    x = backend.featurizer.transform([conversation_text(c.messages) for c in data.val])
+    x = backend.featurizer.transform([conversation_text(c.messages) for c in data.tuning])
     logits = np.asarray(x @ backend.risk_coef + backend.risk_bias).reshape(-1)
-    labels = np.array([int(bool(c.is_risky)) for c in data.val])
-    calibration, thresholds = _calibrate(cfg, logits, labels)
+    labels = np.array([int(bool(c.is_risky)) for c in data.tuning])
+    calibration, thresholds = _calibrate(cfg, logits, labels, len(data.real_val))
     meta = ArtifactMeta(
         kind="tfidf_lr",
         model_version=version,
@@ -242,21 +246,15 @@ def train(cfg: TrainConfig) -> dict[str, float]:
         mlflow.set_tags({"stage": "train", "model.kind": cfg.model.kind, "config.name": cfg.name})
         mlflow.log_params(flatten(cfg))
         mlflow.log_dict(cfg.model_dump(mode="json"), "config/resolved.json")
+        trained_on = {"train", *(f"mix.{name}" for name in cfg.data.mix)} | {
+            f"extra{i}" for i in range(len(cfg.data.extra))
+        }
         for role, path in data.paths.items():
-            log_dataset(
-                Path(path), context=role if role in {"train", "val", "test", "handwritten"} else "train"
-            )
-        mlflow.log_params(
-            {
-                f"data.{k}.conversations": len(v)
-                for k, v in (
-                    ("train", data.train),
-                    ("val", data.val),
-                    ("test", data.test),
-                    ("handwritten", data.handwritten),
-                )
-            }
-        )
+            log_dataset(Path(path), context="train" if role in trained_on else role)
+        sets = {"train": data.train, "tuning": data.tuning, **data.evaluation_sets()}
+        mlflow.log_params({f"data.{k}.conversations": len(v) for k, v in sets.items()})
+        # The training mix as trained: conversations by source (synthetic, woven, real).
+        mlflow.log_params({f"data.train.source.{k}": v for k, v in data.train_sources().items()})
 
         def record(values: dict[str, float], step: int | None = None) -> None:
             mlflow.log_metrics(values, step=step)
@@ -290,7 +288,6 @@ def train(cfg: TrainConfig) -> dict[str, float]:
             log_model_to_mlflow(
                 artifact_dir,
                 scorer,
-                data.val[:1],
                 registered_name=cfg.mlflow.model_name if cfg.mlflow.register_model else None,
                 alias=cfg.mlflow.alias,
             )

@@ -49,6 +49,8 @@ GENERATOR_VERSION = "2.0.0"
 
 OFFENDER_POOL = 5000
 WRITTEN_MAX_MESSAGES = 40
+SYNTHETIC_PREFIX = "syn-"
+WOVEN_PREFIX = "wov-"
 _EPOCH = datetime(2022, 1, 1, tzinfo=UTC)
 _SPAN_DAYS = 3 * 365
 # Hours of the day people chat, weighted towards after school and evenings.
@@ -465,7 +467,7 @@ class _Generator:
         order = {pid: i for i, pid in enumerate(dict.fromkeys(t.speaker.id for t in turns))}
         ranked = sorted(people, key=lambda p: order.get(p.id, len(order)))
         record: dict[str, Any] = {
-            "conversation_id": f"syn-{self.seed}-{index:07d}",
+            "conversation_id": f"{SYNTHETIC_PREFIX}{self.seed}-{index:07d}",
             "messages": messages,
             "platform": platform,
             "language": language,
@@ -603,7 +605,8 @@ class _Generator:
             {"id": sender} for sender in carrier.senders()
         ]
         record: dict[str, Any] = {
-            "conversation_id": f"syn-{self.seed}-{index:07d}",
+            # "wov-": training logs count woven conversations apart from generated and real ones.
+            "conversation_id": f"{WOVEN_PREFIX}{self.seed}-{index:07d}",
             "messages": messages,
             "platform": carrier.platform,
             "language": "en",

@@ -1,4 +1,7 @@
-"""Build data/handwritten/eval_v1.jsonl from the hand-written source files in source/.
+"""Build the hand-written evaluation sets from their source files.
+
+- `eval_v1.jsonl` (English) from source/;
+- `eval_v2_multilingual.jsonl` (Spanish, French, German; one file per language) from source_v2/.
 
 The conversations are written by hand, one block each, in a plain-text markup that is easier to
 read and review than JSON (see README.md, "Source format"). This script only parses that markup,
@@ -6,8 +9,9 @@ turns relative gaps into timestamps and works out `first_risk_index`; it never c
 generates text. Ids are assigned after a fixed shuffle so that an id's number says nothing about
 its label.
 
-    python data/handwritten/build_eval_v1.py            # (re)write eval_v1.jsonl
-    python data/handwritten/build_eval_v1.py --check    # exit 1 if eval_v1.jsonl is stale
+    python data/handwritten/build_eval.py            # (re)write both sets
+    python data/handwritten/build_eval.py --check    # exit 1 if a set is stale
+    python data/handwritten/build_eval.py --set v2   # only one set
 """
 
 from __future__ import annotations
@@ -23,9 +27,41 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SOURCE_FILES = ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")
-OUTPUT = HERE / "eval_v1.jsonl"
-SHUFFLE_SEED = 20241107
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """One set: its source files, output, id prefix, and the language of each source file."""
+
+    name: str
+    sources: tuple[Path, ...]
+    output: Path
+    id_prefix: str
+    shuffle_seed: int
+    languages: dict[str, str]  # source file name -> language
+
+
+SETS: dict[str, EvalSet] = {
+    "v1": EvalSet(
+        "v1",
+        tuple(
+            HERE / "source" / n for n in ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")
+        ),
+        HERE / "eval_v1.jsonl",
+        "hw-",
+        20241107,
+        {n: "en" for n in ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")},
+    ),
+    # Written natively, one writer per language, by writers who never saw the generator's banks.
+    "v2": EvalSet(
+        "v2",
+        tuple(HERE / "source_v2" / f"{lang}.txt" for lang in ("es", "fr", "de")),
+        HERE / "eval_v2_multilingual.jsonl",
+        "hw2-",
+        20261201,
+        {f"{lang}.txt": lang for lang in ("es", "fr", "de")},
+    ),
+}
 
 CATEGORY_CODES = {
     "ap": "age_probing",
@@ -66,6 +102,7 @@ class Block:
     hard_negative: bool
     start: datetime
     where: str
+    language: str = "en"
     aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     clock: datetime | None = None
@@ -104,7 +141,7 @@ def _parse_message(block: Block, match: re.Match[str], where: str) -> None:
     )
 
 
-def parse_source(path: Path) -> list[Block]:
+def parse_source(path: Path, language: str = "en") -> list[Block]:
     blocks: list[Block] = []
     for line_no, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.rstrip()
@@ -118,7 +155,7 @@ def parse_source(path: Path) -> list[Block]:
             start = datetime.fromisoformat(header["start"])
             if start.tzinfo is None:
                 raise SourceError(f"{where}: start time needs a UTC offset")
-            blocks.append(Block(header["key"], header["platform"], label, hard, start, where))
+            blocks.append(Block(header["key"], header["platform"], label, hard, start, where, language))
             continue
         if not blocks:
             raise SourceError(f"{where}: line before the first '===' header")
@@ -154,7 +191,7 @@ def to_record(block: Block, conversation_id: str) -> dict[str, Any]:
     return {
         "conversation_id": conversation_id,
         "platform": block.platform,
-        "language": "en",
+        "language": block.language,
         "participants": list(block.aliases.values()),
         "messages": block.messages,
         "label": block.label,
@@ -163,13 +200,13 @@ def to_record(block: Block, conversation_id: str) -> dict[str, Any]:
     }
 
 
-def build() -> list[dict[str, Any]]:
-    blocks = [b for name in SOURCE_FILES for b in parse_source(HERE / "source" / name)]
+def build(eval_set: EvalSet = SETS["v1"]) -> list[dict[str, Any]]:
+    blocks = [b for path in eval_set.sources for b in parse_source(path, eval_set.languages[path.name])]
     keys = [b.key for b in blocks]
     if len(set(keys)) != len(keys):
         raise SourceError("source block keys repeat")
-    random.Random(SHUFFLE_SEED).shuffle(blocks)
-    return [to_record(b, f"hw-{i:03d}") for i, b in enumerate(blocks, start=1)]
+    random.Random(eval_set.shuffle_seed).shuffle(blocks)
+    return [to_record(b, f"{eval_set.id_prefix}{i:03d}") for i, b in enumerate(blocks, start=1)]
 
 
 def render(records: list[dict[str, Any]]) -> str:
@@ -178,22 +215,27 @@ def render(records: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if eval_v1.jsonl differs from the sources")
+    parser.add_argument("--check", action="store_true", help="fail if a set differs from its sources")
+    parser.add_argument("--set", choices=sorted(SETS), action="append", help="only this set (repeatable)")
     args = parser.parse_args(argv)
-    try:
-        text = render(build())
-    except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"error: {OUTPUT.name} is stale; run {Path(__file__).name} to rebuild it", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {text.count(chr(10))} conversations to {OUTPUT.name}")
-    return 0
+    stale = 0
+    for name in args.set or sorted(SETS):
+        eval_set = SETS[name]
+        try:
+            text = render(build(eval_set))
+        except SourceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        output = eval_set.output
+        if args.check:
+            current = output.read_text(encoding="utf-8") if output.exists() else ""
+            if current != text:
+                print(f"error: {output.name} is stale; run {Path(__file__).name} to rebuild it", file=sys.stderr)
+                stale += 1
+            continue
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {text.count(chr(10))} conversations to {output.name}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
