@@ -23,13 +23,13 @@ REAL_TEST := $(REAL)/chitchat.test.jsonl
 # Validation: writers training never reads, woven into the real val slice. Early stopping,
 # calibration, thresholds and promotion use it with REAL_VAL; nothing else chooses.
 VAL := $(DATA)/val_unseen_writers.jsonl
-VAL_N ?= 1500
+VAL_N ?= 1000
 LANGUAGE ?= mix
 HANDWRITTEN := data/handwritten/eval_v1.jsonl
 HANDWRITTEN_ML := data/handwritten/eval_v2_multilingual.jsonl
 MODELS := artifacts/models
 DEMO := artifacts/demo
-N ?= 5000
+N ?= 4000
 SEED ?= 13
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

@@ -131,3 +131,21 @@ def test_threshold_table_hand_computed() -> None:
     # 0.95 flags nothing: precision undefined
     assert math.isnan(rows[2]["precision"])
     assert rows[2]["flagged_share"] == 0.0
+
+
+def test_cap_flagged_share_keeps_the_false_alarm_budget_on_the_scorers_grid() -> None:
+    from grooming_risk.evaluation.calibration import cap_flagged_share
+
+    benign = np.array([0.1, 0.2, 0.3, 0.95, 0.9999994])
+    # A zero budget: one grid step above the highest benign risk as the scorer rounds it.
+    assert cap_flagged_share(0.5, benign, 0.0) == 1.0
+    # 20% of five may be flagged: only the top one; the next (0.95) must stay below.
+    capped = cap_flagged_share(0.5, benign, 0.2)
+    assert capped == pytest.approx(0.950001)
+    assert np.mean(np.round(benign, 6) >= capped) <= 0.2
+    # A threshold already above the budget's is kept; an unlimited budget changes nothing.
+    assert cap_flagged_share(0.99, benign, 0.4) == 0.99
+    assert cap_flagged_share(0.5, benign, 1.0) == 0.5
+    assert cap_flagged_share(0.5, np.array([]), 0.0) == 0.5
+    with pytest.raises(ValueError, match="max_share"):
+        cap_flagged_share(0.5, benign, 1.5)

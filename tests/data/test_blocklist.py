@@ -11,7 +11,10 @@ import pytest
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.data.blocklist import (
     BLOCKED_TERMS,
+    BLOCKED_TERMS_BY_LANGUAGE,
+    BLOCKLIST_LANGUAGES,
     SUGGESTIVE_PHRASES,
+    SUGGESTIVE_PHRASES_BY_LANGUAGE,
     BlocklistHit,
     find_terms,
     is_clean,
@@ -20,6 +23,7 @@ from grooming_risk.data.blocklist import (
 )
 from grooming_risk.data.synth import SynthConfig, generate, slots
 from grooming_risk.data.synth.phrases import all_templates
+from grooming_risk.data.synth.writers import load_writers
 from grooming_risk.data.synth.template import expand_all
 
 CORPUS_SEEDS = (101, 202, 303)
@@ -71,6 +75,32 @@ def test_every_listed_term_is_matched() -> None:
         assert find_terms(f"x {word} y"), term
 
 
+@pytest.mark.parametrize("language", BLOCKLIST_LANGUAGES)
+def test_every_language_term_and_phrase_is_matched(language: str) -> None:
+    assert set(BLOCKLIST_LANGUAGES) == {"en", "es", "fr", "de"}
+    for term in BLOCKED_TERMS_BY_LANGUAGE[language]:
+        word = term.rstrip("*") + ("ion" if term.endswith("*") else "")
+        assert find_terms(f"x {word} y"), (language, term)
+        assert find_terms(f"X {word.upper()}!"), (language, term)
+    for phrase in SUGGESTIVE_PHRASES_BY_LANGUAGE[language]:
+        assert find_terms(f"hey {phrase} ?"), (language, phrase)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nuestro equipo ganó, qué guay",
+        "on se voit avenue des Champs demain",
+        "die neue Folge war super",
+        "sechs Uhr beim Training",
+        "je suis nul en maths",
+        "vamos al parque con los perros",
+    ],
+)
+def test_ordinary_words_in_other_languages_are_not_blocked(text: str) -> None:
+    assert find_terms(text) == [], text
+
+
 def test_scan_texts_reports_positions_and_not_the_text() -> None:
     texts = ["all good here", "a nude in here", "fine", "n a k e d"]
     hits = scan_texts(texts)
@@ -105,6 +135,10 @@ def test_phrase_banks_and_slot_values_are_clean() -> None:
         value = getattr(slots, name)
         if name.isupper() and isinstance(value, tuple):
             texts.extend(str(v) for v in value)
+    # Every independent writer's bank, in all four languages.
+    for bank in load_writers().values():
+        for lines in bank.all_lines().values():
+            texts.extend(lines)
     assert len(texts) > 20_000
     hits = scan_texts(texts)
     assert not hits, [f"{h}: {texts[h.index]!r}" for h in hits[:20]]
@@ -117,12 +151,15 @@ def large_corpus() -> list[Conversation]:
         conversations.extend(generate(PER_SEED, seed=seed))
     # Heavy noise makes the most typos and disguises, where a forbidden word could appear by accident.
     conversations.extend(generate(500, seed=404, config=SynthConfig(noise=3.0, obfuscation_rate=1.0)))
+    # Spanish, French and German too, with the heaviest typing noise.
+    conversations.extend(generate(1000, seed=505, config=SynthConfig(language="mix", noise=3.0)))
     return conversations
 
 
 @pytest.mark.slow
 def test_large_generated_corpus_is_clean(large_corpus: list[Conversation]) -> None:
-    assert len(large_corpus) == len(CORPUS_SEEDS) * PER_SEED + 500
+    assert len(large_corpus) == len(CORPUS_SEEDS) * PER_SEED + 1500
+    assert {c.language for c in large_corpus} == {"en", "es", "fr", "de"}
     assert sum(len(c.messages) for c in large_corpus) > 100_000
     hits = scan_conversations(large_corpus)
     assert not hits, [str(h) for h in hits[:20]]

@@ -17,13 +17,17 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 def _write_splits(root: Path) -> dict[str, Path]:
     convs = toy_conversations(8)
     parts = {"train": convs[:25], "val": convs[25:35], "test": convs[35:]}
+    benign = [c for c in convs if c.is_risky is False]
+    # Stand-ins for the real-chat slices: benign only, ids as the chitchat importer writes them.
+    parts |= {"real_train": benign[:8], "real_val": benign[8:16]}
     out = {}
     for name, items in parts.items():
         # Give each split its own ids: they come from one generator call.
         out[name] = root / f"{name}.jsonl"
+        prefix = f"chitchat-{name}" if name.startswith("real") else name
         write_records(
             out[name],
-            [c.model_copy(update={"conversation_id": f"{name}-{c.conversation_id}"}) for c in items],
+            [c.model_copy(update={"conversation_id": f"{prefix}-{c.conversation_id}"}) for c in items],
         )
     return out
 
@@ -48,6 +52,11 @@ def test_train_evaluate_load_score(
             f"data.val={paths['val']}",
             f"data.test={paths['test']}",
             f"data.handwritten={paths['test']}",
+            f"data.mix={{real_benign: {{path: {paths['real_train']}, share: 1.0}}}}",
+            f"data.real_val={paths['real_val']}",
+            f"data.reports={{real_test: {paths['real_val']}}}",
+            "thresholds.max_real_review_share=0.0",
+            "thresholds.max_real_urgent_share=0.0",
             f"output_dir={tmp_path / 'model'}",
             f"cache_dir={tmp_path / 'cache'}",
             "mlflow.register_model=true",
@@ -57,6 +66,9 @@ def test_train_evaluate_load_score(
     metrics = train(cfg)
     for key in ("val_roc_auc", "test_roc_auc", "handwritten_latency_f1_s1", "test_ece", "train_seconds"):
         assert key in metrics, key
+    # A zero false-alarm budget on the real-chat val slice: none of it may be flagged.
+    assert metrics["real_val_review_flagged_share"] == 0.0
+    assert metrics["real_val_urgent_flagged_share"] == 0.0
 
     run = mlflow.search_runs(experiment_names=[cfg.mlflow.experiment], output_format="list")[0]
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "eval/test")}
@@ -67,6 +79,8 @@ def test_train_evaluate_load_score(
         "eval/test/report.md",
     } <= artifacts
     assert run.data.params["model.kind"] == cfg.model.kind
+    assert run.data.params["data.train.source.real"] == "8"
+    assert run.data.params["data.tuning.conversations"] == "18"
     assert any(i.dataset.name == "train.jsonl" for i in run.inputs.dataset_inputs)
     # Privacy: no conversation text in params or tags.
     texts = {m.text for c in toy_conversations(1) for m in c.messages if len(m.text) > 10}
@@ -79,7 +93,9 @@ def test_train_evaluate_load_score(
     assert from_registry.model_version == local.model_version
     sample = toy_conversations(1)
     assert [a.risk for a in from_registry.score(sample)] == [a.risk for a in local.score(sample)]
-    assert (tmp_path / "model" / "MODEL_CARD.md").read_text().startswith("# Model card")
+    card = (tmp_path / "model" / "MODEL_CARD.md").read_text()
+    assert card.startswith("# Model card")
+    assert "## False alarms on real chats" in card and "real_val (validation)" in card
 
     results = evaluate(
         str(tmp_path / "model"), [paths["test"], paths["val"]], baseline_uri=str(tmp_path / "model")

@@ -12,6 +12,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from grooming_risk.data.blocklist import BLOCKLIST_RE
+
 ZERO_WIDTH: tuple[str, ...] = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 
 EMOJI: tuple[str, ...] = (
@@ -176,7 +178,11 @@ def apply_style(text: str, style: Style, rng: random.Random) -> str:
             word = match.group(0)
             return _typo(word, rng) if rng.random() < style.typo else word
 
-        text = _WORD.sub(typo, text)
+        typed = _WORD.sub(typo, text)
+        # A dropped or swapped letter can spell a blocked word in some language ("neue" -> "nue"):
+        # the generator must never write one, so such a message keeps its spelling.
+        if not BLOCKLIST_RE.search(typed) or BLOCKLIST_RE.search(text):
+            text = typed
     if style.elongate and rng.random() < style.elongate:
         text = _ELONGATE_RE.sub(lambda m: _ELONGATE[m.group(0)], text, count=1)
     if style.lowercase:

@@ -65,13 +65,17 @@ def weave(
     first_risk: int | None = None
     b = 0
     for position in range(n + 1):
+        # Every beat placed in this gap, in order; their times are spread over the gap together.
+        lines = []
         while b < len(beats) and slots[b] == position:
+            lines.extend(beats[b])
+            b += 1
+        if lines:
             before = real[position - 1].sent_at if position > 0 else None
             after = real[position].sent_at if position < n else None
             if before is None and after is not None:
                 before = after - timedelta(seconds=60)
-            times = _times(before, after, len(beats[b]), rng)
-            for line, sent_at in zip(beats[b], times, strict=True):
+            for line, sent_at in zip(lines, _times(before, after, len(lines), rng), strict=True):
                 if line.categories and first_risk is None:
                     first_risk = len(out)
                 text = style(line.role, line.text) if style is not None else line.text
@@ -83,7 +87,6 @@ def weave(
                         "categories": list(line.categories),
                     }
                 )
-            b += 1
         if position < n:
             message: Message = real[position]
             out.append(
