@@ -23,8 +23,8 @@ from grooming_risk.data.blocklist import (
 )
 from grooming_risk.data.synth import SynthConfig, generate, slots
 from grooming_risk.data.synth.phrases import all_templates
-from grooming_risk.data.synth.writers import load_writers
 from grooming_risk.data.synth.template import expand_all
+from grooming_risk.data.synth.writers import load_writers
 
 CORPUS_SEEDS = (101, 202, 303)
 PER_SEED = 1000

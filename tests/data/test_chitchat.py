@@ -101,12 +101,14 @@ def test_import_flattens_turns_keeps_senders_times_and_splits(corpus_file: Path,
     assert all(real_chat_split(original_id(cid)) == s for s, ids in parts.items() for cid in ids)
 
     card = read_card(out)
-    assert card is not None and card.source == "chitchat"
+    assert card is not None
+    assert card.source == "chitchat"
     assert "MIT" in card.licence_note
     assert card.parameters["dropped_blocklist"] == 1
     assert card.parameters["kept_by_split"] == {"test": 3, "val": 1, "train": 1}
     test_card = read_card(split_path(out, "test"))
-    assert test_card is not None and test_card.parameters["split"] == "test"
+    assert test_card is not None
+    assert test_card.parameters["split"] == "test"
 
 
 def test_a_malformed_conversation_names_its_id_and_field(tmp_path: Path) -> None:
@@ -116,11 +118,13 @@ def test_a_malformed_conversation_names_its_id_and_field(tmp_path: Path) -> None
     path.write_text(json.dumps(corpus), encoding="utf-8")
     with pytest.raises(InvalidRecordError) as info:
         import_chitchat(tmp_path / "out.jsonl", source=path)
-    assert "chitchat-conv-9" in str(info.value) and "messages" in str(info.value)
+    assert "chitchat-conv-9" in str(info.value)
+    assert "messages" in str(info.value)
     # Skipping reports it and keeps every valid neighbour.
     errors: list[Any] = []
     result = import_chitchat(tmp_path / "out2.jsonl", source=path, on_error=errors.append)
-    assert len(errors) == 1 and result.counts.dropped_invalid == 1
+    assert len(errors) == 1
+    assert result.counts.dropped_invalid == 1
     assert result.all.conversations == 5
 
 
@@ -135,4 +139,5 @@ def test_cli_import_reports_counts(corpus_file: Path, tmp_path: Path) -> None:
 
 def test_the_installed_package_ships_the_corpus() -> None:
     path = package_dataset_path()
-    assert path.name == "dataset.json" and path.stat().st_size > 1_000_000
+    assert path.name == "dataset.json"
+    assert path.stat().st_size > 1_000_000

@@ -12,6 +12,7 @@ from grooming_risk.contract.conversation import Conversation
 from grooming_risk.data.blocklist import find_terms, scan_conversations
 from grooming_risk.data.stats import compute_stats
 from grooming_risk.data.synth import SynthConfig, generate
+from grooming_risk.data.synth.slots import SlotContext
 from grooming_risk.data.synth.weave import weave
 from grooming_risk.data.synth.writer_arcs import OFFENDER, VICTIM, Voices, grooming_beats, sextortion_beats
 from grooming_risk.data.synth.writers import (
@@ -21,7 +22,6 @@ from grooming_risk.data.synth.writers import (
     load_writers,
     select_writers,
 )
-from grooming_risk.data.synth.slots import SlotContext
 
 
 def _carrier(cid: str, n: int, rng: random.Random) -> Conversation:
@@ -101,7 +101,8 @@ def test_writer_hold_out_no_writer_in_both_training_and_validation(
     assert all(c.writers for c in train_corpus + val_corpus)
     assert not train_writers & val_writers
     assert val_writers <= VALIDATION_WRITERS
-    assert ORIGINAL_WRITER in train_writers and len(train_writers) >= 7
+    assert ORIGINAL_WRITER in train_writers
+    assert len(train_writers) >= 7
 
 
 def test_every_record_has_its_language_and_all_four_appear(train_corpus: list[Conversation]) -> None:
@@ -118,7 +119,9 @@ def test_generated_corpora_in_each_language_are_clean_and_labelled(language: str
     assert scan_conversations(corpus) == []
     assert {c.language for c in corpus} == {language}
     labels = Counter(c.label.value for c in corpus if c.label)
-    assert labels["grooming"] and labels["sextortion"] and labels["benign"]
+    assert labels["grooming"]
+    assert labels["sextortion"]
+    assert labels["benign"]
     for c in corpus:
         first = next((i for i, m in enumerate(c.messages) if m.categories), None)
         assert c.first_risk_index == (first if c.is_risky else None)
@@ -146,7 +149,8 @@ def test_woven_conversations_keep_every_real_message_in_order(
             assert conv.first_risk_index == first
             assert len({m.sender for m in conv.messages if m.categories}) == 1
         else:
-            assert conv.hard_negative and conv.first_risk_index is None
+            assert conv.hard_negative
+            assert conv.first_risk_index is None
             assert not any(m.categories for m in conv.messages)
 
 
@@ -177,7 +181,8 @@ def test_weave_places_beats_in_order_with_indexes_and_categories() -> None:
 def test_stats_report_languages_writers_and_their_overlap(train_corpus: list[Conversation]) -> None:
     stats = compute_stats(train_corpus)
     assert set(stats.by_language) == {"en", "es", "fr", "de"}
-    assert stats.by_writer[ORIGINAL_WRITER] > 0 and len(stats.by_writer) >= 7
+    assert stats.by_writer[ORIGINAL_WRITER] > 0
+    assert len(stats.by_writer) >= 7
     pairs = {(o.a, o.b) for o in stats.writer_ngram_overlap}
     assert ("en_w1", "en_w2") in pairs
     assert all(o.a[:2] == o.b[:2] and 0 <= o.share <= 1 for o in stats.writer_ngram_overlap)
