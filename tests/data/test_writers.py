@@ -67,7 +67,8 @@ def test_validation_writers_cover_every_language_and_never_train() -> None:
     for language in LANGUAGES:
         train = set(select_writers("train", language))
         val = set(select_writers("validation", language))
-        assert val and train, language
+        assert val, language
+        assert train, language
         assert not train & val
         assert val <= VALIDATION_WRITERS
     assert ORIGINAL_WRITER in select_writers("train", "en")
