@@ -87,7 +87,7 @@ baseline: $(MODELS)/baseline/grooming_risk.json  ## Train the TF-IDF + logistic 
 train: $(MODELS)/default/grooming_risk.json  ## Train the default model (MiniLM + GRU).
 
 evaluate: train baseline  ## Evaluate the default model beside the baseline into MLflow.
-	$(GR) evaluate --model $(MODELS)/default --baseline $(MODELS)/baseline \
+	$(GR) evaluate --model $(MODELS)/default --baseline $(MODELS)/baseline --card \
 		--data $(HANDWRITTEN) --data $(HANDWRITTEN_ML) --data $(VAL) --data $(REAL_TEST)
 
 promote: train  ## Candidate vs champion on validation only (unseen writers; real-chat false alarms).

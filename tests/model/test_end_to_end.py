@@ -99,9 +99,16 @@ def test_train_evaluate_load_score(
     assert "real_val (validation)" in card
 
     results = evaluate(
-        str(tmp_path / "model"), [paths["test"], paths["val"]], baseline_uri=str(tmp_path / "model")
+        str(tmp_path / "model"),
+        [paths["test"], paths["val"], paths["real_val"]],
+        baseline_uri=str(tmp_path / "model"),
+        card=True,
     )
     assert results["model/test"]["roc_auc"] == pytest.approx(results["baseline/test"]["roc_auc"])
+    assert results["model/real_val"]["review_flagged_share"] == 0.0
+    card = (tmp_path / "model" / "MODEL_CARD.md").read_text()
+    assert "## Side by side with" in card
+    assert "### real_val" in card
 
 
 @pytest.mark.slow

@@ -87,14 +87,21 @@ def evaluate(
     ),
     baseline: str | None = typer.Option(None, "--baseline", help="Second model shown side by side."),
     experiment: str = typer.Option("grooming-risk", help="MLflow experiment for the evaluation run."),
+    card: bool = typer.Option(
+        False, "--card", help="Append the side-by-side tables to the model's MODEL_CARD.md (with --baseline)."
+    ),
 ) -> None:
-    """Evaluate a model on labelled data in an MLflow run: metrics, plots, per-category and threshold tables."""
+    """Evaluate a model on labelled data in an MLflow run: metrics, plots, per-category and threshold tables.
+
+    Sets without a single risky conversation (real chats) also get a false-alarm line: share flagged
+    at review, share urgent, and the warning signs that fired most.
+    """
     from grooming_risk.training.evaluate import evaluate as run_evaluate
     from grooming_risk.training.evaluate import false_alarm_lines
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        results = run_evaluate(model, data, baseline_uri=baseline, experiment=experiment)
+        results = run_evaluate(model, data, baseline_uri=baseline, experiment=experiment, card=card)
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None

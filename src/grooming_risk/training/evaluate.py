@@ -288,10 +288,12 @@ def evaluate(
     run_name: str | None = None,
     sample_curves: int = 6,
     cache_dir: Path | None = DEFAULT_CACHE_DIR,
+    card: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Evaluate a model (and optionally a baseline) on datasets in one MLflow run.
 
-    Returns {"model/<dataset>": metrics, "baseline/<dataset>": metrics}.
+    Returns {"model/<dataset>": metrics, "baseline/<dataset>": metrics}. With `card`, the side-by-side
+    tables are also appended to the model's MODEL_CARD.md (when the model is an artifact directory).
     """
     import mlflow
 
@@ -312,6 +314,7 @@ def evaluate(
         for name, report in reports.items():
             results[f"model/{name}"] = report.metrics
             mlflow.log_metrics({f"{name}_{k}": v for k, v in report.metrics.items() if np.isfinite(v)})
+        tables: list[tuple[str, str]] = []
         if baseline_uri:
             base = RiskScorer.load(baseline_uri)
             use_vector_cache(base, cache_dir)
@@ -324,7 +327,25 @@ def evaluate(
                 )
                 table = compare_reports({"model": reports[name], "baseline": report}, HEADLINE)
                 mlflow.log_text(table, f"eval/comparison_{name}.md")
+                tables.append((name, table))
+            if card:
+                _append_to_card(scorer, base.model_version, tables)
     return results
+
+
+def _append_to_card(scorer: RiskScorer, other: str, tables: Sequence[tuple[str, str]]) -> None:
+    if scorer.artifact_dir is None or not (scorer.artifact_dir / "MODEL_CARD.md").exists():
+        return
+    lines = [
+        "",
+        f"## Side by side with {other}",
+        "",
+        "Measured by `grooming-risk evaluate --baseline ... --card`; `model` is this model.",
+    ]
+    for name, table in tables:
+        lines += ["", f"### {set_title(name)}", "", table]
+    with open(scorer.artifact_dir / "MODEL_CARD.md", "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
 
 
 def comparison_rows(
