@@ -25,6 +25,10 @@ REAL_TEST := $(REAL)/chitchat.test.jsonl
 VAL := $(DATA)/val_unseen_writers.jsonl
 VAL_N ?= 1000
 LANGUAGE ?= mix
+# Share of the real train slice used, as carriers and as real benign training chats alike (the
+# same id-hashed subset; configs' data.mix.real_benign.share must match). Half keeps `make demo`'s
+# encoding within its time budget on 2 cores.
+REAL_SHARE ?= 0.5
 HANDWRITTEN := data/handwritten/eval_v1.jsonl
 HANDWRITTEN_ML := data/handwritten/eval_v2_multilingual.jsonl
 MODELS := artifacts/models
@@ -64,7 +68,7 @@ $(CHITCHAT): | install
 
 $(SYNTH): $(CHITCHAT)
 	$(GR) synth -n $(N) --seed $(SEED) --writers train --language $(LANGUAGE) --phrase-pool train \
-		--carriers $(REAL_TRAIN) -o $@
+		--carriers $(REAL_TRAIN) --carrier-share $(REAL_SHARE) -o $@
 
 $(VAL): $(CHITCHAT)
 	$(GR) synth -n $(VAL_N) --seed $$(( $(SEED) + 1000 )) --writers validation --language $(LANGUAGE) \

@@ -48,3 +48,14 @@ def test_reporting_only_sets_are_refused(tmp_path: Path, relative: str, card: Da
         promote([path], model_name="nothing-registered")
     with pytest.raises(ValueError, match="never choose"):
         promote([_file(tmp_path / "val.jsonl")], real=[path], model_name="nothing-registered")
+
+
+def test_in_share_keeps_a_fixed_subset_of_about_that_size() -> None:
+    from grooming_risk.data.sampling import in_share
+
+    ids = [f"chitchat-{i}" for i in range(4000)]
+    half = [i for i in ids if in_share(i, 0.5)]
+    assert 1800 < len(half) < 2200
+    assert half == [i for i in ids if in_share(i, 0.5)]  # the same ids every time
+    assert set(half) >= {i for i in ids if in_share(i, 0.25)}  # nested: a smaller share is a subset
+    assert all(in_share(i, 1.0) for i in ids)

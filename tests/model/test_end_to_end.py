@@ -12,6 +12,8 @@ from grooming_risk.training.config import load_config
 from tests.conftest import toy_conversations
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+# Planted in one training and one validation message: it must never reach MLflow or a log line.
+MARKER = "zqx-marker-5a9e"
 
 
 def _write_splits(root: Path) -> dict[str, Path]:
@@ -20,6 +22,10 @@ def _write_splits(root: Path) -> dict[str, Path]:
     benign = [c for c in convs if c.is_risky is False]
     # Stand-ins for the real-chat slices: benign only, ids as the chitchat importer writes them.
     parts |= {"real_train": benign[:8], "real_val": benign[8:16]}
+    for name in ("train", "val"):
+        first = parts[name][0].model_copy(deep=True)
+        first.messages[0].text = f"{first.messages[0].text} {MARKER}"
+        parts[name] = [first, *parts[name][1:]]
     out = {}
     for name, items in parts.items():
         # Give each split its own ids: they come from one generator call.
@@ -35,7 +41,12 @@ def _write_splits(root: Path) -> dict[str, Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize("config", ["tiny", "baseline"])
 def test_train_evaluate_load_score(
-    config: str, tiny_encoder_dir: Path, mlflow_tracking: str, tmp_path: Path
+    config: str,
+    tiny_encoder_dir: Path,
+    mlflow_tracking: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     import mlflow
     from mlflow import MlflowClient
@@ -63,7 +74,15 @@ def test_train_evaluate_load_score(
             f"mlflow.model_name=test-{config}",
         ],
     )
+    caplog.set_level("DEBUG")
     metrics = train(cfg)
+    # No conversation text anywhere in the run: params, tags, metrics (the store), artifacts, logs.
+    stored = [tmp_path / "mlflow.db", *(f for f in (tmp_path / "mlartifacts").rglob("*") if f.is_file())]
+    assert len(stored) > 10
+    assert [str(f) for f in stored if MARKER.encode() in f.read_bytes()] == []
+    assert MARKER not in caplog.text
+    out, err = capfd.readouterr()
+    assert MARKER not in out + err
     for key in ("val_roc_auc", "test_roc_auc", "handwritten_latency_f1_s1", "test_ece", "train_seconds"):
         assert key in metrics, key
     # A zero false-alarm budget on the real-chat val slice: none of it may be flagged.

@@ -78,6 +78,13 @@ def synth(
         help="Real chats (e.g. `data import chitchat` output) to weave English risk and hard negatives "
         "into: one real person becomes the offender, the other's replies come from the victim banks.",
     ),
+    carrier_share: float = typer.Option(
+        1.0,
+        min=0.01,
+        max=1.0,
+        help="Use only this share of --carriers: the same fixed, id-hashed subset a training config's "
+        "data.mix share keeps, so woven and real training chats come from the same conversations.",
+    ),
     woven_share: float = typer.Option(
         0.6,
         min=0.0,
@@ -100,6 +107,7 @@ def synth(
     from grooming_risk.data.cards import CountAccumulator, DatasetCard, write_card
     from grooming_risk.data.synth import GENERATOR_VERSION, SynthConfig, generate
     from grooming_risk.io import RecordWriter, read_conversations
+    from grooming_risk.data.sampling import in_share
     from grooming_risk.io.formats import dataset_name
 
     try:
@@ -122,7 +130,11 @@ def synth(
             writer_share=writer_share,
             woven_share=woven_share,
         )
-        carrier_chats = list(read_conversations(carriers)) if carriers is not None else []
+        carrier_chats = (
+            [c for c in read_conversations(carriers) if in_share(c.conversation_id, carrier_share)]
+            if carriers is not None
+            else []
+        )
     except (ValueError, OSError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -174,6 +186,7 @@ def synth(
                     "n": n,
                     **config.to_dict(),
                     "carriers": str(carriers) if carriers is not None else None,
+                    "carrier_share": carrier_share,
                     "carrier_conversations": len(carrier_chats),
                 },
                 counts=totals,

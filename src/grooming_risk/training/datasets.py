@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grooming_risk.contract.conversation import Conversation
+from grooming_risk.data.sampling import in_share
 from grooming_risk.io.readers import read_conversations
 from grooming_risk.training.config import DataConfig
 
@@ -66,14 +66,6 @@ def load(path: Path, role: str) -> list[Conversation]:
     if not conversations:
         raise ValueError(f"{role} data {path} holds no conversations")
     return conversations
-
-
-def in_share(conversation_id: str, share: float) -> bool:
-    """A fixed subset of a file: the same ids are kept on every machine and run."""
-    if share >= 1.0:
-        return True
-    digest = hashlib.sha256(conversation_id.encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32 < share
 
 
 def load_datasets(cfg: DataConfig) -> Datasets:
