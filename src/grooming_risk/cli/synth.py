@@ -105,9 +105,9 @@ def synth(
     Deterministic for a seed. Writes <output>.card.json (source, generator version, seed, parameters, counts) beside the data.
     """
     from grooming_risk.data.cards import CountAccumulator, DatasetCard, write_card
+    from grooming_risk.data.sampling import in_share
     from grooming_risk.data.synth import GENERATOR_VERSION, SynthConfig, generate
     from grooming_risk.io import RecordWriter, read_conversations
-    from grooming_risk.data.sampling import in_share
     from grooming_risk.io.formats import dataset_name
 
     try:
