@@ -52,6 +52,10 @@ def _conv(cid: str, label: str, lines: list[tuple[str, str, list[str]]], hard: b
     )
 
 
+# The untrained tiny artifact's operating thresholds (parity tests compare decisions against them).
+TINY_THRESHOLDS = {"review": 0.5, "urgent": 0.55}
+
+
 def toy_conversations(copies: int = 4) -> list[Conversation]:
     """A small, clearly separable labelled set for plumbing tests (not for quality claims)."""
     base: list[tuple[str, list[tuple[str, str, list[str]]], bool]] = [
@@ -153,7 +157,7 @@ def tiny_artifact(tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFacto
         kind="sequence",
         model_version="tiny-test-1",
         # Low thresholds so that random weights still flag some conversations in plumbing tests.
-        thresholds=Thresholds(review=0.5, urgent=0.55),
+        thresholds=Thresholds(**TINY_THRESHOLDS),
         encoder=reference,
         model=model.config.to_dict(),
         features=list(FEATURE_NAMES),

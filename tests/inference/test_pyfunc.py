@@ -19,7 +19,9 @@ from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.inference.pyfunc import OUTPUT_COLUMNS
 from grooming_risk.inference.scorer import RiskScorer
+from tests.conftest import TINY_THRESHOLDS as THRESHOLDS
 from tests.conftest import toy_conversations
+from tests.parity import RISK_TOLERANCE, assert_same_assessment
 
 pytest.importorskip("mlflow")
 
@@ -49,10 +51,15 @@ def _check(rows: list[dict[str, Any]], expected: list[Assessment]) -> None:
     for row, a in zip(rows, expected, strict=True):
         assert set(row) == set(OUTPUT_COLUMNS)
         assert row["conversation_id"] == a.conversation_id
-        assert row["risk"] == pytest.approx(a.risk, abs=1e-6)
-        assert (row["label"], row["flagged"], row["urgent"]) == (a.label.value, a.flagged, a.urgent)
+        assessment = Assessment.model_validate_json(row["assessment"])
+        assert_same_assessment(assessment, a, THRESHOLDS)
+        assert row["risk"] == pytest.approx(a.risk, abs=RISK_TOLERANCE)
+        assert (row["label"], row["flagged"], row["urgent"]) == (
+            assessment.label.value,
+            assessment.flagged,
+            assessment.urgent,
+        )
         assert row["model_version"] == a.model_version
-        assert Assessment.model_validate_json(row["assessment"]) == a
 
 
 def test_registered_pyfunc_matches_scorer(tiny_artifact: Path, mlflow_tracking: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 from grooming_risk.contract.assessment import Assessment
 from grooming_risk.inference.scorer import RiskScorer, StreamState
 from tests.conftest import toy_conversations
+from tests.parity import assert_same_assessments
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +36,9 @@ def test_one_assessment_per_conversation_in_order(scorer: RiskScorer) -> None:
 
 def test_batch_size_does_not_change_results(scorer: RiskScorer) -> None:
     convs = toy_conversations(2)
-    one = [a.risk for a in scorer.score_iter(convs, batch_size=1)]
-    many = [a.risk for a in scorer.score_iter(convs, batch_size=64)]
-    assert one == pytest.approx(many, abs=1e-6)
+    one = list(scorer.score_iter(convs, batch_size=1))
+    many = list(scorer.score_iter(convs, batch_size=64))
+    assert_same_assessments(one, many, scorer.thresholds)
 
 
 def test_streaming_equals_batch(scorer: RiskScorer) -> None:
