@@ -45,3 +45,14 @@ def assert_same_assessments(
     assert len(got) == len(expected)
     for a, b in zip(got, expected, strict=True):
         assert_same_assessment(a, b, thresholds)
+
+
+def assert_same_output_row(
+    row: Mapping[str, Any], expected: Assessment, thresholds: Mapping[str, float]
+) -> None:
+    """A pyfunc / Spark output row: its assessment JSON matches, and its flat columns repeat it."""
+    assessment = Assessment.model_validate_json(row["assessment"])
+    assert_same_assessment(assessment, expected, thresholds)
+    assert row["risk"] == pytest.approx(expected.risk, abs=RISK_TOLERANCE)
+    flat = (row["label"], row["flagged"], row["urgent"], row["model_version"])
+    assert flat == (assessment.label.value, assessment.flagged, assessment.urgent, assessment.model_version)

@@ -21,7 +21,7 @@ from grooming_risk.inference.pyfunc import OUTPUT_COLUMNS
 from grooming_risk.inference.scorer import RiskScorer
 from tests.conftest import TINY_THRESHOLDS as THRESHOLDS
 from tests.conftest import toy_conversations
-from tests.parity import RISK_TOLERANCE, assert_same_assessment
+from tests.parity import assert_same_output_row
 
 pytest.importorskip("mlflow")
 
@@ -51,15 +51,7 @@ def _check(rows: list[dict[str, Any]], expected: list[Assessment]) -> None:
     for row, a in zip(rows, expected, strict=True):
         assert set(row) == set(OUTPUT_COLUMNS)
         assert row["conversation_id"] == a.conversation_id
-        assessment = Assessment.model_validate_json(row["assessment"])
-        assert_same_assessment(assessment, a, THRESHOLDS)
-        assert row["risk"] == pytest.approx(a.risk, abs=RISK_TOLERANCE)
-        assert (row["label"], row["flagged"], row["urgent"]) == (
-            assessment.label.value,
-            assessment.flagged,
-            assessment.urgent,
-        )
-        assert row["model_version"] == a.model_version
+        assert_same_output_row(row, a, THRESHOLDS)
 
 
 def test_registered_pyfunc_matches_scorer(tiny_artifact: Path, mlflow_tracking: str) -> None:

@@ -15,7 +15,7 @@ from grooming_risk.contract.assessment import Assessment
 from grooming_risk.inference.scorer import RiskScorer
 from tests.conftest import TINY_THRESHOLDS as THRESHOLDS
 from tests.conftest import toy_conversations
-from tests.parity import RISK_TOLERANCE, assert_same_assessment, assert_same_assessments
+from tests.parity import assert_same_assessments, assert_same_output_row
 
 pytest.importorskip("pyspark")
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -51,16 +51,7 @@ def _check_rows(rows: list[Any], expected: list[Assessment]) -> None:
     assert len(rows) == len(expected)
     by_id = {row["conversation_id"]: row for row in rows}
     for a in expected:
-        row = by_id[a.conversation_id]
-        assessment = Assessment.model_validate_json(row["assessment"])
-        assert_same_assessment(assessment, a, THRESHOLDS)
-        assert row["risk"] == pytest.approx(a.risk, abs=RISK_TOLERANCE)
-        assert (row["label"], row["flagged"], row["urgent"]) == (
-            assessment.label.value,
-            assessment.flagged,
-            assessment.urgent,
-        )
-        assert row["model_version"] == a.model_version
+        assert_same_output_row(by_id[a.conversation_id], a, THRESHOLDS)
 
 
 def test_score_dataframe_from_json_column(spark: Any, tiny_artifact: Path) -> None:
