@@ -17,6 +17,7 @@ from grooming_risk.service.state import (
     InMemoryStateStore,
     RedisStateStore,
 )
+from tests.conftest import skip_or_fail_without
 
 
 def _entry(cid: str, n: int = 1) -> ConversationEntry:
@@ -145,7 +146,7 @@ def test_redis_store_against_a_real_server() -> None:
         try:
             await store.client.ping()
         except Exception as exc:
-            pytest.skip(f"no Redis server at {url}: {type(exc).__name__}")
+            skip_or_fail_without("Redis", f"no Redis server at {url}: {type(exc).__name__}")
         try:
             await store.put("a", _entry("a", 2))
             got = await store.get("a")
@@ -210,7 +211,7 @@ def test_the_app_streams_through_a_redis_store(tiny_artifact: Path) -> None:
     try:
         asyncio.run(ping())
     except Exception as exc:
-        pytest.skip(f"no Redis server at {url}: {type(exc).__name__}")
+        skip_or_fail_without("Redis", f"no Redis server at {url}: {type(exc).__name__}")
     app = create_app(ServiceSettings(auth=False, state_store=url), RiskScorer.load(tiny_artifact))
     cid = f"redis-{uuid.uuid4().hex}"
     messages = [

@@ -21,14 +21,11 @@ from grooming_risk.review.auth import AccountInfo
 from grooming_risk.review.ingest import ingest_pairs
 from grooming_risk.review.migrations import upgrade
 from grooming_risk.review.store import ReviewStore
+from tests.conftest import skip_or_fail_without
 from tests.review.factories import benign_pair, grooming_pair, sextortion_pair
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
-
-
-def services_required() -> bool:
-    return os.environ.get("GROOMING_RISK_REQUIRE_SERVICES") == "1"
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +45,9 @@ def postgres_url() -> str:
             connection.execute(text("SELECT 1"))
     except Exception as exc:
         reason = f"PostgreSQL not reachable at {engine.url.render_as_string(hide_password=True)}: {type(exc).__name__}"
-        if services_required():
-            pytest.fail(reason + " (GROOMING_RISK_REQUIRE_SERVICES=1)")
-        pytest.skip(reason + "; set GROOMING_RISK_TEST_POSTGRES_URL to run these tests")
+        skip_or_fail_without(
+            "PostgreSQL", reason + "; set GROOMING_RISK_TEST_POSTGRES_URL to run these tests"
+        )
     finally:
         engine.dispose()
     return url

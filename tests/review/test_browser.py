@@ -19,7 +19,8 @@ from grooming_risk.review.ingest import ingest_pairs
 from grooming_risk.review.migrations import upgrade
 from grooming_risk.review.store import ReviewStore
 from grooming_risk.review.web import ReviewSettings, create_app
-from tests.review.conftest import PASSWORD, services_required
+from tests.conftest import skip_or_fail_without
+from tests.review.conftest import PASSWORD
 from tests.review.factories import (
     GROOMING_LINES,
     SEXTORTION_LINES,
@@ -118,10 +119,10 @@ def live_app(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} not found; install Debian's chromium package (apt-get install -y chromium)"
-        if services_required():
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail_without(
+            "Chromium",
+            f"{CHROMIUM} not found; install Debian's chromium package (apt-get install -y chromium)",
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
