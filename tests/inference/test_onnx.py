@@ -223,3 +223,24 @@ def test_export_rejects_unknown_encoding(tiny_artifact: Path, tmp_path: Path) ->
 
     with pytest.raises(ValueError, match="int8, compact, none"):
         export_onnx(tiny_artifact, tmp_path / "x", encoding="int4")
+
+
+def test_an_export_that_fails_verification_never_replaces_a_working_one(
+    tiny_artifact: Path, onnx_fp32: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from grooming_risk.inference import onnx_export
+
+    out = tmp_path / "export"
+    shutil.copytree(onnx_fp32, out)
+    before = RiskScorer.load(out).model_version
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise onnx_export.InvalidArtifactError("export differs from torch")
+
+    monkeypatch.setattr(onnx_export, "verify_export", failing)
+    with pytest.raises(onnx_export.InvalidArtifactError, match="differs"):
+        onnx_export.export_onnx(tiny_artifact, out, encoding="none")
+    assert RiskScorer.load(out).model_version == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]

@@ -94,3 +94,35 @@ def test_refuses_to_overwrite_a_foreign_directory(tmp_path: Path) -> None:
     meta = ArtifactMeta(kind="tfidf_lr", model_version="v", thresholds=Thresholds(review=0.3, urgent=0.8))
     with pytest.raises(InvalidArtifactError, match="not a grooming-risk artifact"):
         save_artifact(tmp_path / "a", meta, {"w": np.zeros(1, dtype=np.float32)})
+
+
+def test_a_failed_save_leaves_the_previous_artifact_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grooming_risk.model import artifact as artifact_module
+
+    meta = ArtifactMeta(kind="tfidf_lr", model_version="v1", thresholds=Thresholds(review=0.3, urgent=0.8))
+    save_artifact(tmp_path / "a", meta, {"w": np.zeros(3, dtype=np.float32)})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(artifact_module, "load_artifact", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_artifact(
+            tmp_path / "a",
+            meta.model_copy(update={"model_version": "v2"}),
+            {"w": np.ones(3, dtype=np.float32)},
+        )
+    monkeypatch.undo()
+    # The old artifact is untouched and loads; no staging directory is left behind.
+    assert {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
+    assert load_artifact(tmp_path / "a")[0].model_version == "v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    # A successful save replaces it whole.
+    save_artifact(
+        tmp_path / "a", meta.model_copy(update={"model_version": "v2"}), {"w": np.ones(3, dtype=np.float32)}
+    )
+    assert load_artifact(tmp_path / "a")[0].model_version == "v2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]

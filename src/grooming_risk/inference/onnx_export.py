@@ -24,10 +24,12 @@ source model's on every export, and refuses an fp32 export that does not match.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata as md
 import itertools
 import shutil
 import tempfile
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +46,13 @@ from grooming_risk.inference.onnx_backend import (
     STEP_OUTPUTS,
     TOKENIZER_FILE,
 )
-from grooming_risk.model.artifact import ArtifactMeta, InvalidArtifactError, load_artifact, save_artifact
+from grooming_risk.model.artifact import (
+    ArtifactMeta,
+    InvalidArtifactError,
+    load_artifact,
+    replace_directory,
+    save_artifact,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -348,8 +356,16 @@ def export_onnx(
         )
         # The source weights travel along (they are small): they record exactly what was exported
         # and satisfy the artifact format, whose loader verifies weights.safetensors.
-        save_artifact(out, onnx_meta, tensors, encoder_dir=graphs)
-    return verify_export(source_dir, out, encoding=encoding, check_data=check_data)
+        # Staged beside OUT and verified there: an export that fails its checks never replaces a
+        # working one, and nothing half-written is left where a model is expected.
+        staged = out.with_name(f".{out.name}.export-{uuid.uuid4().hex[:8]}")
+        try:
+            save_artifact(staged, onnx_meta, tensors, encoder_dir=graphs)
+            report = verify_export(source_dir, staged, encoding=encoding, check_data=check_data)
+            replace_directory(staged, out)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+    return dataclasses.replace(report, directory=out)
 
 
 def _dir_mb(path: Path) -> float:

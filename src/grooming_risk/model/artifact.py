@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import tempfile
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -123,8 +126,6 @@ def save_artifact(
     encoder_dir: Path | None = None,
 ) -> Path:
     """Write an artifact directory; refuse to write one that could not be loaded back."""
-    from safetensors.numpy import save_file
-
     if not tensors:
         raise InvalidArtifactError("refusing to write an artifact with no weights")
     for name, array in tensors.items():
@@ -133,13 +134,34 @@ def save_artifact(
                 f"refusing to write an artifact: tensor {name!r} has NaN or inf values"
             )
     out = Path(directory)
-    if out.exists() and any(out.iterdir()):
-        if not (out / META_FILE).exists():
-            raise InvalidArtifactError(
-                f"{out} exists and is not a grooming-risk artifact; choose an empty directory"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and any(out.iterdir()) and not (out / META_FILE).exists():
+        raise InvalidArtifactError(
+            f"{out} exists and is not a grooming-risk artifact; choose an empty directory"
+        )
+    # Written beside the target, verified, then renamed into place: a crash or a failed write never
+    # leaves a half-written artifact where a model used to be.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staged.chmod(0o755)  # mkdtemp makes it private; an artifact is read by services too
+    try:
+        _write_files(staged, meta, tensors, json_files, encoder_dir)
+        load_artifact(staged)
+        replace_directory(staged, out)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_files(
+    out: Path,
+    meta: ArtifactMeta,
+    tensors: dict[str, np.ndarray],
+    json_files: dict[str, Any] | None,
+    encoder_dir: Path | None,
+) -> None:
+    from safetensors.numpy import save_file
+
     save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(out / WEIGHTS_FILE))
     for name, obj in (json_files or {}).items():
         (out / name).write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
@@ -152,7 +174,17 @@ def save_artifact(
     }
     meta = meta.model_copy(update={"files": files, "versions": meta.versions or _library_versions()})
     (out / META_FILE).write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
-    return out
+
+
+def replace_directory(staged: Path, target: Path) -> None:
+    """Move a finished directory into place; the old one (if any) is removed only afterwards."""
+    old: Path | None = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        os.replace(target, old)
+    os.replace(staged, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def find_artifact_dir(root: Path) -> Path:
