@@ -42,6 +42,11 @@ def scorer(tmp_path_factory: pytest.TempPathFactory) -> RiskScorer:
             f"data.val={root / 'val.jsonl'}",
             "data.test=null",
             "data.handwritten=null",
+            # Generated data only: these are behaviour checks of the recipe, and encoding the real
+            # chats would multiply the fixture's cost (the real-chat figures come from `make demo`).
+            "data.mix={}",
+            "data.real_val=null",
+            "data.reports={}",
             f"output_dir={root / 'model'}",
             # Shared with other integration runs on the same machine: vectors are keyed by text hash.
             f"cache_dir={Path('.cache/grooming-risk').resolve()}",
