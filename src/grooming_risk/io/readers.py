@@ -8,13 +8,13 @@ validated into a `Conversation`; a bad record either raises `InvalidRecordError`
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
 from pydantic import ValidationError
 
@@ -27,37 +27,59 @@ RawRecord = tuple[int, dict[str, Any] | RecordError]
 PARQUET_BATCH_ROWS = 1024
 
 
-def _open_text(path: str | Path, fmt: Format) -> IO[str]:
+def _open_binary(path: str | Path, fmt: Format) -> BinaryIO:
     if str(path) == STDIO:
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+        return sys.stdin.buffer
     if fmt is Format.JSONL_GZ:
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return open(path, "rb")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _parse_line(raw: bytes, source: str, line_no: int) -> dict[str, Any] | RecordError | None:
+    """One JSON Lines record, or the one-line error that says why it is not one (None: blank line)."""
+
+    def bad(problem: str) -> RecordError:
+        return RecordError(source, line_no, None, None, problem)
+
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return bad(f"not valid UTF-8 (byte {exc.start + 1} of the line)")
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return bad(f"invalid JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return bad("JSON nested too deeply to read")
+    if not isinstance(obj, dict):
+        return bad(f"expected a JSON object, got {type(obj).__name__}")
+    return obj
 
 
 def _jsonl_records(path: str | Path, fmt: Format) -> Iterator[RawRecord]:
+    """Lines are read as bytes and decoded one at a time, so a bad line costs only itself."""
     source = str(path)
-    with _open_text(path, fmt) as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield (
-                    line_no,
-                    RecordError(source, line_no, None, None, f"invalid JSON: {exc.msg} (column {exc.colno})"),
-                )
-                continue
-            if not isinstance(obj, dict):
-                yield (
-                    line_no,
-                    RecordError(
-                        source, line_no, None, None, f"expected a JSON object, got {type(obj).__name__}"
-                    ),
-                )
-                continue
-            yield line_no, obj
+    line_no = 0
+    with _open_binary(path, fmt) as handle:
+        try:
+            for line_no, raw in enumerate(handle, start=1):
+                # A UTF-8 byte-order mark (Windows tools write one) is not part of the first record.
+                parsed = _parse_line(raw.removeprefix(_BOM) if line_no == 1 else raw, source, line_no)
+                if parsed is not None:
+                    yield line_no, parsed
+        except (EOFError, OSError, zlib.error) as exc:
+            # A truncated or corrupt gzip stream cannot be read past this point; what came before stands.
+            yield (
+                line_no + 1,
+                RecordError(
+                    source, line_no + 1, None, None, f"unreadable from here on: {type(exc).__name__}"
+                ),
+            )
 
 
 def _parquet_records(path: str | Path) -> Iterator[RawRecord]:
@@ -138,16 +160,26 @@ def iter_with_errors(
 class ValidConversations:
     """The valid conversations of a file, in order; each invalid record is reported and counted.
 
-    Reports go to `errors` as JSON Lines (one per problem, with line and field) or to stderr, and
-    never carry message text. Use as a context manager so the error file is closed.
+    A second record with an id already seen is invalid too (scoring it would give one id two
+    answers). Ids in `skip` (already scored by an interrupted run) are passed over silently. Reports
+    go to `errors` as JSON Lines (one per problem, with line and field) or to stderr, and never carry
+    message text. Use as a context manager so the error file is closed.
     """
 
     def __init__(
-        self, path: str | Path, *, limits: Limits = DEFAULT_LIMITS, errors: Path | None = None
+        self,
+        path: str | Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        errors: Path | None = None,
+        skip: frozenset[str] = frozenset(),
     ) -> None:
         self.path = path
         self.limits = limits
+        self.skip = skip
         self.invalid = 0
+        self.skipped = 0
+        self._seen: dict[str, int] = {}
         self._sink: IO[str] | None = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115
 
     def _report(self, problem: RecordError) -> None:
@@ -157,13 +189,22 @@ class ValidConversations:
             print(f"invalid: {problem}", file=sys.stderr)
 
     def __iter__(self) -> Iterator[Conversation]:
-        for _, result in iter_with_errors(self.path, limits=self.limits):
+        source = str(self.path)
+        for line, result in iter_with_errors(self.path, limits=self.limits):
             if isinstance(result, Conversation):
-                yield result
-            else:
-                self.invalid += 1
-                for problem in result:
-                    self._report(problem)
+                cid = result.conversation_id
+                first = self._seen.setdefault(cid, line)
+                if first != line:
+                    result = [RecordError(source, line, cid, "conversation_id", f"duplicate of line {first}")]
+                elif cid in self.skip:
+                    self.skipped += 1
+                    continue
+                else:
+                    yield result
+                    continue
+            self.invalid += 1
+            for problem in result:
+                self._report(problem)
 
     def __enter__(self) -> ValidConversations:
         return self

@@ -78,9 +78,11 @@ class RecordWriter:
     stored as Arrow structs/lists, which Spark and pandas read natively.
     """
 
-    def __init__(self, path: str | Path, fmt: str | None = None) -> None:
+    def __init__(self, path: str | Path, fmt: str | None = None, *, append: bool = False) -> None:
         self.path = str(path)
         self.format = detect_format(path, fmt)
+        if append and (self.format is not Format.JSONL or self.path == STDIO):
+            raise ValueError(f"{path}: only a plain .jsonl file can be appended to")
         self.count = 0
         self._text: IO[str] | None = None
         self._raw: IO[bytes] | None = None
@@ -102,7 +104,7 @@ class RecordWriter:
                 gz = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
                 self._text = io.TextIOWrapper(gz, encoding="utf-8")
             else:
-                self._text = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+                self._text = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
         if self._schema is None and self.format is Format.PARQUET and isinstance(record, BaseModel):
