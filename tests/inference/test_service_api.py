@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -348,6 +349,20 @@ def test_openapi_documents_bodies_and_errors(client: TestClient) -> None:
     assert {"401", "403", "413", "422"} <= set(score["responses"])
     assert "requestBody" in spec["paths"]["/v1/conversations/{conversation_id}/messages"]["post"]
     assert client.get("/docs").status_code == 200
+
+
+def test_docs_work_offline(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    # Every script and stylesheet the page loads is served by the service itself.
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    assert all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 100
+    assert client.get("/redoc").status_code == 404
 
 
 def test_concurrent_appends_to_one_conversation_apply_in_order(scorer: RiskScorer) -> None:

@@ -106,13 +106,17 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN: blank on an offline network.
+        docs_url=None,
+        redoc_url=None,
     )
+    _offline_docs(app)
     app.state.runtime = rt
     app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Added last = outermost: requests rejected for size are still counted and logged.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    docs = [app.openapi_url, app.docs_url, app.redoc_url, f"{app.docs_url}/oauth2-redirect"]
+    docs = [app.openapi_url, DOCS_URL]
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, fixed_paths=frozenset(p for p in docs if p))
 
     def openapi() -> dict[str, Any]:
@@ -131,3 +135,27 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+DOCS_URL = "/docs"
+DOCS_ASSETS = "/docs-assets"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs, its script and styles served from the `swagger-ui-bundle` package."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
