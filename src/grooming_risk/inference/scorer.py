@@ -86,7 +86,14 @@ class RiskScorer:
         meta, tensors = load_artifact(directory)
         backend: Backend
         if meta.kind == "sequence":
-            from grooming_risk.inference.sequence_backend import SequenceBackend
+            try:
+                from grooming_risk.inference.sequence_backend import SequenceBackend
+            except ImportError as exc:
+                raise RuntimeError(
+                    f"{directory}: a torch model needs torch and transformers: pip install "
+                    "'grooming-risk[torch]', or serve its ONNX export (grooming-risk export onnx), "
+                    f"which needs neither ({exc.name or exc} is missing)"
+                ) from None
 
             backend = SequenceBackend.from_artifact(meta, tensors, directory)
         elif meta.kind == "tfidf_lr":
