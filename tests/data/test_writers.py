@@ -187,3 +187,16 @@ def test_stats_report_languages_writers_and_their_overlap(train_corpus: list[Con
     pairs = {(o.a, o.b) for o in stats.writer_ngram_overlap}
     assert ("en_w1", "en_w2") in pairs
     assert all(o.a[:2] == o.b[:2] and 0 <= o.share <= 1 for o in stats.writer_ngram_overlap)
+
+
+def test_a_bank_with_an_unknown_slot_or_missing_category_is_refused() -> None:
+    from grooming_risk.data.synth.writers import WriterBank
+
+    raw = load_writers()["en_w1"].model_dump(mode="json")
+    raw["risk"]["secrecy"] = ["keep it between us {phone}"]
+    with pytest.raises(ValueError, match="unknown slot"):
+        WriterBank.model_validate(raw)
+    raw = load_writers()["en_w1"].model_dump(mode="json")
+    del raw["risk"]["isolation"]
+    with pytest.raises(ValueError, match="missing categories"):
+        WriterBank.model_validate(raw)

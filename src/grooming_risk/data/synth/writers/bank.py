@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+from grooming_risk.data.synth.template import slot_names
 
 Language = Literal["en", "es", "fr", "de"]
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de")
@@ -86,6 +87,18 @@ class WriterBank(_Strict):
     def _language_matches_id(self) -> WriterBank:
         if not self.writer.startswith(self.language + "_"):
             raise ValueError(f"writer {self.writer!r} does not match language {self.language!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _known_slots_only(self) -> WriterBank:
+        # A slot the filler does not know would render as an error at generation time, far from here.
+        for where, lines in self.all_lines().items():
+            for i, line in enumerate(lines):
+                unknown = slot_names(line) - WRITER_SLOTS
+                if unknown:
+                    raise ValueError(
+                        f"{where}[{i}]: unknown slot(s) {sorted(unknown)}; allowed {sorted(WRITER_SLOTS)}"
+                    )
         return self
 
     def all_lines(self) -> dict[str, Lines]:
