@@ -5,6 +5,11 @@ the same conversations, and the first k of `generate(n, seed)` equal `generate(k
 Sender ids are account-like (`u_8f3a2c1d`) and unique per person: splits group by sender, and a
 small name pool would put the same "sender" in train and test. A few offender accounts come back
 in two or three conversations, as real ones do.
+
+Each conversation is spoken in one of three ways: from the original template banks (`arcs`,
+writer en_w0), from the independent writers' banks in any of four languages (`writer_arcs`), or
+woven into a real carrier chat (`weave`, English). `SynthConfig` sets the shares; every record
+lists the writers it drew on, so validation can be held to writers training never read.
 """
 
 from __future__ import annotations
