@@ -178,7 +178,6 @@ class ValidConversations:
         self.limits = limits
         self.skip = skip
         self.invalid = 0
-        self.skipped = 0
         self._seen: dict[str, int] = {}
         self._sink: IO[str] | None = open(errors, "w", encoding="utf-8") if errors else None  # noqa: SIM115
 
@@ -197,7 +196,6 @@ class ValidConversations:
                 if first != line:
                     result = [RecordError(source, line, cid, "conversation_id", f"duplicate of line {first}")]
                 elif cid in self.skip:
-                    self.skipped += 1
                     continue
                 else:
                     yield result

@@ -59,15 +59,20 @@ class TfidfFeaturizer:
             analyzer="word", ngram_range=(2, 2), n_features=WORD_FEATURES, alternate_sign=False, norm=None
         )
         tokenize = self.word.build_analyzer()
-        out: list[Any] = []
+        joins: dict[int, str] = {}  # message index -> "last_word first_word"
         last: str | None = None
-        for text in texts:
+        for i, text in enumerate(texts):
             words = [t for t in tokenize(text) if " " not in t]
-            out.append(
-                bigram.transform([f"{last} {words[0]}"]).tocsr() if last is not None and words else None
-            )
+            if last is not None and words:
+                joins[i] = f"{last} {words[0]}"
             if words:
                 last = words[-1]
+        out: list[Any] = [None] * len(texts)
+        if joins:
+            # One transform for the whole conversation, not one per message.
+            rows = bigram.transform(list(joins.values())).tocsr()
+            for row, i in enumerate(joins):
+                out[i] = rows[row]
         return out
 
     def transform(self, texts: Sequence[str]) -> Any:

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from grooming_risk.model.encoder import BUNDLED_MINILM
 
+# Where message vectors are cached by text hash; `evaluate` reads the same cache.
+DEFAULT_CACHE_DIR = Path(".cache/grooming-risk")
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
@@ -145,7 +148,7 @@ class TrainConfig(_Section):
     thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     output_dir: Path = Field(description="Where the model artifact directory is written.")
-    cache_dir: Path = Field(default=Path(".cache/grooming-risk"), description="Message-embedding cache.")
+    cache_dir: Path = Field(default=DEFAULT_CACHE_DIR, description="Message-embedding cache.")
     sample_curves: int = Field(default=6, ge=0, description="Risk-over-messages curves to plot (ids only).")
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ import numpy as np
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.evaluation.report import CATEGORY_PRESENT
 from grooming_risk.io.formats import dataset_name
+from grooming_risk.training.config import DEFAULT_CACHE_DIR
 from grooming_risk.training.tracking import configure_tracking, log_dataset
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Where training keeps message vectors (TrainConfig.cache_dir's default); evaluation reuses them.
-DEFAULT_CACHE_DIR = Path(".cache/grooming-risk")
 
 # Headline metrics shown side by side (model vs baseline, candidate vs champion).
 HEADLINE = (

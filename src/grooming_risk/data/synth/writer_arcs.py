@@ -193,35 +193,27 @@ def scene_beats(rng: random.Random, scene: HardNegativeScene, fill: SlotContext)
 def chatter_beat(rng: random.Random, voices: Voices, fill: SlotContext) -> Beat:
     """A short bit of everyday talk between A and B (either may start)."""
     first, second = ("A", "B") if rng.random() < 0.5 else ("B", "A")
-    bank = {"A": voices.first, "B": voices.second}
+    chatter = {"A": voices.first.chatter, "B": voices.second.chatter}
+
+    def line(who: str, kind: str, joined: str | None = None, rate: float = 0.0) -> Line:
+        joinable = getattr(chatter[who], joined) if joined else ()
+        return Line(who, _say(rng, getattr(chatter[who], kind), fill, joinable, rate))
+
     kind = rng.random()
     if kind < 0.55:
         beat = [
-            Line(
-                first,
-                _say(
-                    rng, bank[first].chatter.questions, fill, bank[first].chatter.statements, CHATTER_JOIN / 2
-                ),
-            ),
-            Line(
-                second,
-                _say(rng, bank[second].chatter.answers, fill, bank[second].chatter.questions, CHATTER_JOIN),
-            ),
+            line(first, "questions", "statements", CHATTER_JOIN / 2),
+            line(second, "answers", "questions", CHATTER_JOIN),
         ]
         if rng.random() < 0.4:
-            beat.append(Line(first, _say(rng, bank[first].chatter.reactions, fill)))
+            beat.append(line(first, "reactions"))
         return beat
     if kind < 0.9:
-        beat = [
-            Line(
-                first,
-                _say(rng, bank[first].chatter.statements, fill, bank[first].chatter.statements, CHATTER_JOIN),
-            )
-        ]
+        beat = [line(first, "statements", "statements", CHATTER_JOIN)]
         if rng.random() < 0.7:
-            beat.append(Line(second, _say(rng, bank[second].chatter.reactions, fill)))
+            beat.append(line(second, "reactions"))
         return beat
-    return [Line(first, _say(rng, bank[first].chatter.reactions, fill))]
+    return [line(first, "reactions")]
 
 
 def greeting_beat(rng: random.Random, voices: Voices, fill: SlotContext) -> Beat:
