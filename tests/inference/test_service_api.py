@@ -71,6 +71,7 @@ def test_streaming_equals_scoring_the_whole_conversation(client: TestClient) -> 
         # Uneven chunks: one message, then two, then the rest.
         cuts = [0, 1, min(3, n), n]
         status: dict[str, Any] = {}
+        risks: list[float] = []
         for start, stop in itertools.pairwise(cuts):
             if start == stop:
                 continue
@@ -81,10 +82,15 @@ def test_streaming_equals_scoring_the_whole_conversation(client: TestClient) -> 
             assert r.status_code == 200, r.text
             status = r.json()
             assert status["message_count"] == stop
+            # Each answer carries the risks of its own messages only (constant-size state).
+            assert status["assessment"]["risk_by_message_start"] == start
+            assert len(status["assessment"]["risk_by_message"]) == stop - start
+            risks += status["assessment"]["risk_by_message"]
         whole = client.post("/v1/score", json=_payload([conv])).json()["assessments"][0]
         streamed = status["assessment"]
+        assert whole["risk_by_message_start"] == 0
         assert streamed["risk"] == pytest.approx(whole["risk"], abs=1e-6)
-        assert streamed["risk_by_message"] == pytest.approx(whole["risk_by_message"], abs=1e-6)
+        assert risks == pytest.approx(whole["risk_by_message"], abs=1e-6)
         assert streamed["flagged"] == whole["flagged"]
         assert streamed["urgent"] == whole["urgent"]
         assert streamed["first_alert_index"] == whole["first_alert_index"]

@@ -72,8 +72,21 @@ def test_max_items_splits_batches_without_splitting_a_request() -> None:
 
     results = _run_with_batcher(fn, go, window_s=0.01, max_items=5)
     assert results == [[2 * i] * 3 for i in range(4)]
-    # 3 + 3 reaches the limit of 5, so the batch goes; a request is never cut in two.
-    assert [len(c) for c in fn.calls] == [6, 6]
+    # 3 + 3 would pass the limit of 5, so each request goes alone; a request is never cut in two.
+    assert [len(c) for c in fn.calls] == [3, 3, 3, 3]
+
+
+def test_batches_are_bounded_by_weight_and_a_heavy_request_runs_alone() -> None:
+    fn = RecordingFn()
+
+    async def go(batcher: MicroBatcher[int, int]) -> list[list[int]]:
+        # Weights: 1, 1, 10 (heavier than the bound), 2, 2.
+        requests = [[1], [1], [10], [2], [2]]
+        return list(await asyncio.gather(*(batcher.submit(r) for r in requests)))
+
+    results = _run_with_batcher(fn, go, window_s=0.01, max_items=4, weigh=lambda item: item)
+    assert results == [[2], [2], [20], [4], [4]]
+    assert fn.calls == [[1, 1], [10], [2, 2]]
 
 
 def test_requests_arriving_during_a_model_call_form_the_next_batch() -> None:

@@ -80,6 +80,7 @@ class FlagByIdScorer:
     """Flags conversations whose id starts with 'risky': enough to test forwarding without a model."""
 
     model_version = "fake-1"
+    supports_streaming = False
 
     def score(self, conversations: Sequence[Conversation]) -> list[Assessment]:
         return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from pathlib import Path
@@ -21,7 +22,7 @@ from tests.conftest import skip_or_fail_without
 
 
 def _entry(cid: str, n: int = 1) -> ConversationEntry:
-    state = StreamState(cid, {"hidden": [0.5, -0.25], "features": {"position": n}}, {"risks": [0.1] * n})
+    state = StreamState(cid, {"hidden": [0.5, -0.25], "features": {"position": n}}, {"n_messages": n})
     assessment = Assessment(
         conversation_id=cid,
         risk=0.1,
@@ -30,9 +31,10 @@ def _entry(cid: str, n: int = 1) -> ConversationEntry:
         urgent=False,
         categories={"secrecy": 0.2},
         model_version="m1",
-        risk_by_message=[0.1] * n,
+        risk_by_message=[0.1],
+        risk_by_message_start=n - 1,
     )
-    return ConversationEntry(state, assessment)
+    return ConversationEntry(state, assessment, last_append="d" * 32)
 
 
 class Clock:
@@ -49,8 +51,8 @@ def test_entries_expire_after_the_idle_ttl() -> None:
     store = InMemoryStateStore(ttl_s=60, max_count=10, clock=clock, on_evict=evicted.append)
 
     async def run() -> None:
-        await store.put("a", _entry("a"))
-        await store.put("b", _entry("b"))
+        await store.put("a", _entry("a"), 0)
+        await store.put("b", _entry("b"), 0)
         clock.now += 50
         assert await store.get("a") is not None  # a read renews a's TTL
         clock.now += 20  # b idle 70 s, a idle 20 s
@@ -69,10 +71,10 @@ def test_least_recently_used_entries_make_room() -> None:
     store = InMemoryStateStore(ttl_s=60, max_count=2, clock=Clock(), on_evict=evicted.append)
 
     async def run() -> None:
-        await store.put("a", _entry("a"))
-        await store.put("b", _entry("b"))
+        await store.put("a", _entry("a"), 0)
+        await store.put("b", _entry("b"), 0)
         await store.get("a")  # b is now the least recently used
-        await store.put("c", _entry("c"))
+        await store.put("c", _entry("c"), 0)
         assert await store.get("b") is None
         assert await store.get("a") is not None
         assert await store.get("c") is not None
@@ -97,41 +99,84 @@ def test_entry_json_round_trip() -> None:
     assert back.message_count == 3
 
 
-class FakeRedis:
-    """The few redis.asyncio calls the store makes, with expiry kept as a number to inspect."""
+def test_writes_are_compare_and_set_on_the_message_count() -> None:
+    store = InMemoryStateStore(ttl_s=60, max_count=10, clock=Clock())
 
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-        self.px: dict[str, int] = {}
+    async def run() -> None:
+        assert await store.put("a", _entry("a", 2), 1) is False  # nothing held, not 1
+        assert await store.put("a", _entry("a", 2), 0) is True
+        assert await store.put("a", _entry("a", 3), 0) is False  # another append got there first
+        assert await store.put("a", _entry("a", 3), 2) is True
+        got = await store.get("a")
+        assert got is not None
+        assert got.message_count == 3
 
-    async def set(self, key: str, value: str, px: int) -> None:
-        self.data[key] = value.encode()
-        self.px[key] = px
+    asyncio.run(run())
 
-    async def getex(self, key: str, px: int) -> bytes | None:
-        if key in self.data:
-            self.px[key] = px
-        return self.data.get(key)
 
-    async def delete(self, key: str) -> int:
-        self.px.pop(key, None)
-        return int(self.data.pop(key, None) is not None)
+def test_an_entry_recognises_a_retry_of_its_last_append() -> None:
+    entry = _entry("a", 3)  # the last append was one message at index 2, digest "d" * 32
+    assert entry.replays(2, "d" * 32)
+    assert not entry.replays(2, "e" * 32)  # different messages
+    assert not entry.replays(1, "d" * 32)  # a different position
+    assert not ConversationEntry(entry.state, entry.assessment).replays(2, "")
+
+
+def test_the_stored_state_does_not_grow_with_the_conversation(tiny_artifact: Path) -> None:
+    from grooming_risk.contract.conversation import Message
+    from grooming_risk.inference.scorer import RiskScorer
+
+    scorer = RiskScorer.load(tiny_artifact)
+    state = scorer.new_state("long")
+    sizes = []
+    for i in range(300):
+        message = Message(sender="ab"[i % 2], text=f"message number {i}")
+        [(state, assessment)] = scorer.advance([(state, [message])])
+        stored = json.loads(ConversationEntry(state, assessment, "d" * 32).to_json())
+        # Evidence is capped at five entries; without it only the digits of floats may vary.
+        stored["state"]["builder"]["evidence"] = stored["assessment"]["evidence"] = []
+        sizes.append(len(json.dumps(stored)))
+    assert state.n_messages == 300
+    # It grew by ~16 characters a message when the risk history was stored (twice).
+    assert max(sizes) - min(sizes) <= 200
+
+
+def _fake_redis() -> object:
+    fakeredis = pytest.importorskip("fakeredis")
+    pytest.importorskip("lupa")
+    return fakeredis.FakeAsyncRedis()
 
 
 def test_redis_store_keeps_json_with_a_renewed_expiry() -> None:
-    client = FakeRedis()
+    client = _fake_redis()
     store = RedisStateStore(client, ttl_s=90, prefix="t:")
 
     async def run() -> None:
         assert await store.get("a") is None
-        await store.put("a", _entry("a", 2))
-        assert client.px["t:a"] == 90_000
+        assert await store.put("a", _entry("a", 2), 0) is True
+        assert 0 < await client.pttl("t:a") <= 90_000  # type: ignore[attr-defined]
         got = await store.get("a")
         assert got is not None
         assert got.message_count == 2
+        assert got.assessment == _entry("a", 2).assessment
         assert await store.count() is None
         assert await store.delete("a") is True
         assert await store.delete("a") is False
+
+    asyncio.run(run())
+
+
+def test_redis_writes_are_compare_and_set() -> None:
+    store = RedisStateStore(_fake_redis(), ttl_s=90, prefix="t:")
+
+    async def run() -> None:
+        assert await store.put("a", _entry("a", 2), 1) is False
+        assert await store.put("a", _entry("a", 2), 0) is True
+        assert await store.put("a", _entry("a", 3), 0) is False
+        assert await store.put("a", _entry("a", 3), 2) is True
+        got = await store.get("a")
+        assert got is not None
+        assert got.message_count == 3
 
     asyncio.run(run())
 
@@ -148,7 +193,8 @@ def test_redis_store_against_a_real_server() -> None:
         except Exception as exc:
             skip_or_fail_without("Redis", f"no Redis server at {url}: {type(exc).__name__}")
         try:
-            await store.put("a", _entry("a", 2))
+            assert await store.put("a", _entry("a", 2), 0) is True
+            assert await store.put("a", _entry("a", 3), 0) is False
             got = await store.get("a")
             assert got is not None
             assert got.assessment == _entry("a", 2).assessment

@@ -59,7 +59,29 @@ def serve(
     batch_window_ms: float = typer.Option(
         1.0, min=0, help="Milliseconds a request waits for others to share an encoder batch."
     ),
-    max_batch_items: int = typer.Option(64, min=1, help="Conversations per encoder batch."),
+    max_batch_items: int = typer.Option(64, min=1, help="Conversations per streaming encoder batch."),
+    max_messages_per_score_request: int = typer.Option(
+        10_000, min=1, help="Messages in all the conversations of one /v1/score call (422 above)."
+    ),
+    bulk_call_messages: int = typer.Option(
+        256,
+        min=1,
+        help="Messages per model call for /v1/score; streaming appends go between such calls, so this "
+        "bounds how long an append can wait behind bulk work.",
+    ),
+    max_queued_bulk_messages: int = typer.Option(
+        50_000, min=1, help="Bulk messages admitted and not yet scored before /v1/score answers 429."
+    ),
+    max_queued_stream_messages: int = typer.Option(
+        5_000, min=1, help="Appended messages admitted and not yet scored before appends answer 429."
+    ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        envvar="GROOMING_RISK_WORKERS",
+        help="Worker processes, each with its own model copy. More than 1 needs --state-store redis://... "
+        "so that every worker sees every streamed conversation.",
+    ),
     log_level: str = typer.Option("info", help="uvicorn/app log level: debug, info, warning, error."),
 ) -> None:
     """Serve risk scoring over HTTP: /v1/score, per-conversation streaming, /metrics, /docs.
@@ -92,11 +114,24 @@ def serve(
             max_message_chars=max_chars,
             batch_window_ms=batch_window_ms,
             max_batch_items=max_batch_items,
+            max_messages_per_score_request=max_messages_per_score_request,
+            bulk_call_messages=bulk_call_messages,
+            max_queued_bulk_messages=max_queued_bulk_messages,
+            max_queued_stream_messages=max_queued_stream_messages,
         )
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    if workers > 1 and settings.state_store in (None, "memory"):
+        err.print(
+            f"[red]error:[/] --workers {workers} needs a shared state store (--state-store redis://HOST:PORT/DB): "
+            "with in-process state, each worker would know only the conversations it happened to receive"
+        )
+        raise typer.Exit(2)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if workers > 1:
+        _serve_workers(settings, workers, host, port, log_level)
+        return
     try:
         keyring_for(settings)  # checked before the (slower) model load so a key mistake fails fast
         scorer = RiskScorer.load(model)
@@ -108,3 +143,36 @@ def serve(
         err.print("[yellow]warning:[/] --no-auth: anyone who can reach this port can use the service")
     err.print(f"model {scorer.model_version}: serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+
+
+def _serve_workers(settings: object, workers: int, host: str, port: int, log_level: str) -> None:
+    """uvicorn's worker processes, each building the app from the settings passed in the environment."""
+    import os
+
+    import uvicorn
+
+    from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
+    from grooming_risk.service.app import SETTINGS_ENV
+    from grooming_risk.service.auth import KeyFileError, keyring_for
+    from grooming_risk.service.settings import ServiceSettings
+
+    assert isinstance(settings, ServiceSettings)
+    try:
+        keyring_for(settings)
+        # Resolved once here, so every worker loads the same directory and a bad path fails now.
+        model_dir = resolve_model_uri(settings.model or default_model_uri())
+    except (FileNotFoundError, ValueError, RuntimeError, KeyFileError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    os.environ[SETTINGS_ENV] = settings.model_copy(update={"model": str(model_dir)}).model_dump_json()
+    err.print(
+        f"{workers} workers serving {model_dir} on http://{host}:{port} (each loads the model; see /readyz)"
+    )
+    uvicorn.run(
+        "grooming_risk.service.app:create_app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+    )

@@ -32,5 +32,11 @@ class Assessment(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list, max_length=5)
     model_version: str
     risk_by_message: list[float] = Field(
-        default_factory=list, description="Calibrated risk after each message (for charts)."
+        default_factory=list,
+        description="Calibrated risk after each message (for charts), from message "
+        "`risk_by_message_start` on: all of them for a whole conversation, only the appended ones "
+        "for a streamed conversation (whose stored state does not grow with its length).",
+    )
+    risk_by_message_start: int = Field(
+        default=0, ge=0, description="Index of the message that `risk_by_message[0]` belongs to."
     )

@@ -7,6 +7,7 @@ scored whole and the same conversation streamed message by message get the same 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,15 @@ def calibrate(logit: float, temperature: float) -> float:
 
 @dataclass
 class BuilderState:
-    risks: list[float] = field(default_factory=list)
+    """What the builder remembers between messages: constant-size, whatever the conversation's length.
+
+    The per-message risks are not kept here: `push` returns each one and the caller keeps what it
+    needs (batch scoring all of them, streaming only the messages of the current append), so a
+    streamed conversation's stored state does not grow with every message.
+    """
+
+    n_messages: int = 0
+    last_risk: float = 0.0
     category_max: list[float] = field(default_factory=list)
     sextortion_prob: float = 0.0
     first_alert_index: int | None = None
@@ -42,7 +51,8 @@ class BuilderState:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "risks": self.risks,
+            "n_messages": self.n_messages,
+            "last_risk": self.last_risk,
             "category_max": self.category_max,
             "sextortion_prob": self.sextortion_prob,
             "first_alert_index": self.first_alert_index,
@@ -52,7 +62,8 @@ class BuilderState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuilderState:
         return cls(
-            risks=[float(x) for x in data.get("risks", [])],
+            n_messages=int(data.get("n_messages", 0)),
+            last_risk=float(data.get("last_risk", 0.0)),
             category_max=[float(x) for x in data.get("category_max", [])],
             sextortion_prob=float(data.get("sextortion_prob", 0.0)),
             first_alert_index=data.get("first_alert_index"),
@@ -70,12 +81,13 @@ class AssessmentBuilder:
 
     def push(
         self, state: BuilderState, risk_logit: float, sextortion_prob: float, category_probs: np.ndarray
-    ) -> None:
-        """Account for one more message."""
-        index = len(state.risks)
+    ) -> float:
+        """Account for one more message; returns its calibrated risk."""
+        index = state.n_messages
         risk = round(calibrate(risk_logit, self.temperature), DECIMALS)
-        previous = state.risks[-1] if state.risks else 0.0
-        state.risks.append(risk)
+        previous = state.last_risk if index else 0.0
+        state.n_messages += 1
+        state.last_risk = risk
         cats = [round(float(p), DECIMALS) for p in category_probs]
         state.category_max = (
             cats
@@ -92,11 +104,21 @@ class AssessmentBuilder:
             # Highest delta first; earlier message wins a tie so the order is deterministic.
             state.evidence.sort(key=lambda e: (-e["score"], e["index"]))
             del state.evidence[MAX_EVIDENCE:]
+        return risk
 
-    def assessment(self, conversation_id: str, state: BuilderState) -> Assessment:
-        if not state.risks:
+    def assessment(
+        self, conversation_id: str, state: BuilderState, recent_risks: Sequence[float] | None = None
+    ) -> Assessment:
+        """The assessment after the latest message. `recent_risks` are the risks of the last
+        `len(recent_risks)` messages (all of them for a whole conversation; default: the last one)."""
+        if not state.n_messages:
             raise ValueError(f"conversation {conversation_id!r}: no messages to assess")
-        risk = state.risks[-1]
+        risk = state.last_risk
+        recent = [risk] if recent_risks is None else [float(r) for r in recent_risks]
+        if not 0 < len(recent) <= state.n_messages:
+            raise ValueError(
+                f"conversation {conversation_id!r}: {len(recent)} recent risks for {state.n_messages} messages"
+            )
         flagged = risk >= self.review
         if not flagged:
             label = Label.BENIGN
@@ -112,5 +134,6 @@ class AssessmentBuilder:
             first_alert_index=state.first_alert_index,
             evidence=[Evidence(**e) for e in state.evidence],
             model_version=self.meta.model_version,
-            risk_by_message=list(state.risks),
+            risk_by_message=recent,
+            risk_by_message_start=state.n_messages - len(recent),
         )

@@ -70,7 +70,7 @@ class StreamState:
 
     @property
     def n_messages(self) -> int:
-        return len(self.builder.get("risks", []))
+        return int(self.builder.get("n_messages", 0))
 
 
 class RiskScorer:
@@ -113,19 +113,28 @@ class RiskScorer:
         return self.meta.model_version
 
     @property
+    def supports_streaming(self) -> bool:
+        """Whether `new_state`/`advance` work (sequence and ONNX models; not the TF-IDF baseline)."""
+        return bool(self.backend.supports_streaming)
+
+    @property
     def thresholds(self) -> dict[str, float]:
         return {"review": self.meta.thresholds.review, "urgent": self.meta.thresholds.urgent}
 
     def _assess(self, conversation_id: str, trajectory: Trajectory) -> Assessment:
         state = BuilderState()
-        for i in range(len(trajectory)):
+        return self.builder.assessment(conversation_id, state, self._push(state, trajectory))
+
+    def _push(self, state: BuilderState, trajectory: Trajectory) -> list[float]:
+        return [
             self.builder.push(
                 state,
                 float(trajectory.risk_logit[i]),
                 float(trajectory.sextortion_prob[i]),
                 trajectory.category_probs[i],
             )
-        return self.builder.assessment(conversation_id, state)
+            for i in range(len(trajectory))
+        ]
 
     def score(self, conversations: Sequence[Conversation]) -> list[Assessment]:
         """One assessment per conversation, in order."""
@@ -152,22 +161,20 @@ class RiskScorer:
     def advance(
         self, items: Sequence[tuple[StreamState, Sequence[Message]]]
     ) -> list[tuple[StreamState, Assessment]]:
-        """Append messages to several conversations at once (one encoder batch for all)."""
+        """Append messages to several conversations at once (one encoder batch for all).
+
+        Each assessment's `risk_by_message` holds the risks of the appended messages only (from
+        `risk_by_message_start`): the state carried between calls is constant-size.
+        """
         if not items:
             return []
         results = self.backend.advance([s.backend for s, _ in items], [list(m) for _, m in items])
         out = []
         for (state, _), (backend_state, traj) in zip(items, results, strict=True):
             builder_state = BuilderState.from_dict(state.builder)
-            for i in range(len(traj)):
-                self.builder.push(
-                    builder_state,
-                    float(traj.risk_logit[i]),
-                    float(traj.sextortion_prob[i]),
-                    traj.category_probs[i],
-                )
+            risks = self._push(builder_state, traj)
             new_state = StreamState(state.conversation_id, backend_state, builder_state.to_dict())
-            out.append((new_state, self.builder.assessment(state.conversation_id, builder_state)))
+            out.append((new_state, self.builder.assessment(state.conversation_id, builder_state, risks)))
         return out
 
     def stream(self, conversation_id: str) -> StreamSession:
@@ -175,7 +182,10 @@ class RiskScorer:
 
 
 class StreamSession:
-    """A conversation being scored as it happens: each `add` costs one message's work."""
+    """A conversation being scored as it happens: each `add` costs one message's work.
+
+    Each returned assessment's `risk_by_message` covers the messages of that call only.
+    """
 
     def __init__(self, scorer: RiskScorer, state: StreamState) -> None:
         self.scorer = scorer

@@ -66,6 +66,7 @@ def arrow_schema_for(record_type: type[BaseModel]) -> Any:
                 ("evidence", pa.list_(evidence)),
                 ("model_version", pa.string()),
                 ("risk_by_message", pa.list_(pa.float64())),
+                ("risk_by_message_start", pa.int32()),
             ]
         )
     return None

@@ -15,6 +15,7 @@ the model thread, batchers and, when no scorer is passed, the model load start t
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -135,6 +136,22 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+# `grooming-risk serve --workers N` passes the settings to its worker processes in this variable.
+SETTINGS_ENV = "GROOMING_RISK_SERVICE_SETTINGS"
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one `serve --workers N` worker: settings from $GROOMING_RISK_SERVICE_SETTINGS, the
+    model loaded in the background (/readyz answers 503 until it is ready)."""
+    raw = os.environ.get(SETTINGS_ENV)
+    if not raw:
+        raise RuntimeError(
+            f"${SETTINGS_ENV} is not set: start workers with `grooming-risk serve --workers N`"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app(ServiceSettings.model_validate_json(raw))
 
 
 DOCS_URL = "/docs"

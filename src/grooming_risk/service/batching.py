@@ -6,8 +6,10 @@ collects whatever arrives during `window_s` (or until `max_items`), runs the bat
 a worker thread (so the event loop keeps accepting requests) and hands each request its slice of
 the results, in order.
 
-All batchers of one app share a single worker thread: the model is one resource, and torch already
-uses several cores inside each call.
+`max_items` bounds a batch by weight (`weigh(item)`, 1 by default; messages for bulk scoring) so
+that one model call stays short: a batch never grows past it, except a single job heavier than the
+bound, which runs alone. All batchers of one app share a single model thread (service/scheduler.py):
+the model is one resource, and torch already uses several cores inside each call.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 BatchObserver = Callable[[str, int, int], None]
+
+
+def _unit(item: object) -> int:
+    return 1
 
 
 def _no_observer(name: str, requests: int, items: int) -> None:
@@ -50,6 +56,7 @@ class MicroBatcher(Generic[T, R]):
         max_items: int = 64,
         name: str = "batch",
         observe: BatchObserver = _no_observer,
+        weigh: Callable[[T], int] = _unit,
     ) -> None:
         if window_s < 0 or max_items < 1:
             raise ValueError(f"window_s must be >= 0 and max_items >= 1, got {window_s} and {max_items}")
@@ -59,6 +66,8 @@ class MicroBatcher(Generic[T, R]):
         self.max_items = max_items
         self.name = name
         self.observe = observe
+        self.weigh = weigh
+        self._carry: _Job[T, R] | None = None  # taken from the queue but left for the next batch
         self._queue: asyncio.Queue[_Job[T, R]] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -84,11 +93,16 @@ class MicroBatcher(Generic[T, R]):
                 await self._task
         self._task = None
         self._queue = None
+        self._carry = None
+
+    def _weight(self, job: _Job[T, R]) -> int:
+        return sum(self.weigh(item) for item in job.items)
 
     async def _collect(self, queue: asyncio.Queue[_Job[T, R]]) -> list[_Job[T, R]]:
         loop = asyncio.get_running_loop()
-        jobs = [await queue.get()]
-        n_items = len(jobs[0].items)
+        first, self._carry = self._carry, None
+        jobs = [first if first is not None else await queue.get()]
+        n_items = self._weight(jobs[0])
         deadline = loop.time() + self.window_s
         while n_items < self.max_items:
             try:
@@ -102,8 +116,12 @@ class MicroBatcher(Generic[T, R]):
                     job = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:
                     break
+            weight = self._weight(job)
+            if n_items + weight > self.max_items:
+                self._carry = job
+                break
             jobs.append(job)
-            n_items += len(job.items)
+            n_items += weight
         return jobs
 
     async def _consume(self, queue: asyncio.Queue[_Job[T, R]]) -> None:

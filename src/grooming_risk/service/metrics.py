@@ -14,6 +14,9 @@ the series count unbounded, and nothing from a request body ever becomes a label
     grooming_risk_active_conversations                              streamed conversations held in memory
     grooming_risk_review_forwarded_total{outcome}                   outcome = ok | error
     grooming_risk_model_info{model_version}                         1 once the model is loaded
+    grooming_risk_rejected_total{lane}                              429s: lane = stream | bulk
+    grooming_risk_append_replays_total                              retried appends answered from state
+    grooming_risk_queued_messages{lane}                             admitted, not yet scored
 """
 
 from __future__ import annotations
@@ -90,6 +93,27 @@ class ServiceMetrics:
         self.model_info = Gauge(
             "grooming_risk_model_info", "The loaded model (value 1).", ["model_version"], registry=r
         )
+        self.rejected = Counter(
+            "grooming_risk_rejected",
+            "Requests refused with 429 because their lane's queue was full.",
+            ["lane"],
+            registry=r,
+        )
+        self.replays = Counter(
+            "grooming_risk_append_replays",
+            "Appends recognised as retries of the last one (start_index and messages equal) and "
+            "answered from the stored state without scoring them again.",
+            registry=r,
+        )
+        self.queued = Gauge(
+            "grooming_risk_queued_messages",
+            "Messages admitted and not yet scored, by lane.",
+            ["lane"],
+            registry=r,
+        )
+        for lane in ("stream", "bulk"):
+            self.rejected.labels(lane=lane)
+            self.queued.labels(lane=lane)
         for reason in ("ttl", "lru"):
             self.evictions.labels(reason=reason)
         for path in ("score", "stream"):

@@ -11,8 +11,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ValidationError
 
+from grooming_risk.contract.assessment import Assessment
 from grooming_risk.service.auth import Scope
-from grooming_risk.service.runtime import NotReadyError, ServiceRuntime
+from grooming_risk.service.runtime import NotReadyError, OverloadedError, ServiceRuntime
+from grooming_risk.service.scheduler import Lane
 from grooming_risk.service.schemas import (
     AppendRequest,
     ConversationStatus,
@@ -23,7 +25,7 @@ from grooming_risk.service.schemas import (
     ScoreResponse,
     ValidationErrorResponse,
 )
-from grooming_risk.service.state import ConversationEntry
+from grooming_risk.service.state import ConversationEntry, append_digest
 
 log = logging.getLogger("grooming_risk.service")
 M = TypeVar("M", bound=BaseModel)
@@ -42,6 +44,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "No API key, or an unknown one."},
     403: {"model": ErrorResponse, "description": "The key lacks the scope this route needs."},
     413: {"model": ErrorResponse, "description": "The request body is over the size limit."},
+    429: {
+        "model": ErrorResponse,
+        "description": "Too much work queued: retry after the `Retry-After` header's seconds.",
+    },
     422: {
         "model": ValidationErrorResponse,
         "description": "Invalid fields, named by `loc`; input is never echoed.",
@@ -120,7 +126,16 @@ def _context(rt: ServiceRuntime) -> dict[str, Any]:
         "limits": s.limits,
         "max_conversations": s.max_conversations_per_request,
         "max_messages": s.max_messages_per_request,
+        "max_score_messages": s.max_messages_per_score_request,
     }
+
+
+def _overloaded(exc: OverloadedError) -> HTTPException:
+    return HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
+
+
+# Appends that lose a compare-and-set to another worker are recomputed on the new state this often.
+APPEND_ATTEMPTS = 3
 
 
 async def _update_active(rt: ServiceRuntime) -> None:
@@ -176,7 +191,9 @@ async def metrics(request: Request) -> Response:
     description=(
         "One assessment per conversation, in request order. `flagged` and `urgent` come from the "
         "model's own thresholds. When the service has a review store, flagged conversations are "
-        "forwarded to it after the response is sent; a forwarding failure never fails the request."
+        "forwarded to it after the response is sent; a forwarding failure never fails the request. "
+        "Bulk work runs in model calls of a bounded size, behind streaming appends; when too many "
+        "messages are already queued the service answers 429 with `Retry-After`."
     ),
     responses=ERRORS,
     openapi_extra=body_openapi(ScoreRequest),
@@ -186,13 +203,16 @@ async def score(request: Request, background: BackgroundTasks) -> ScoreResponse:
     rt = runtime(request)
     body = await parse_body(request, ScoreRequest, _context(rt))
     _scorer_or_503(rt)
-    assert rt.score_batcher is not None
+    n_messages = sum(len(c.messages) for c in body.conversations)
     try:
-        assessments = await rt.score_batcher.submit(body.conversations)
+        async with rt.admit(Lane.BULK, n_messages):
+            assessments = await rt.score_conversations(body.conversations)
     except NotReadyError as exc:
         raise HTTPException(503, str(exc)) from None
+    except OverloadedError as exc:
+        raise _overloaded(exc) from None
     rt.metrics.scored(assessments)
-    rt.metrics.messages.labels(path="score").inc(sum(len(c.messages) for c in body.conversations))
+    rt.metrics.messages.labels(path="score").inc(n_messages)
     flagged = [(c, a) for c, a in zip(body.conversations, assessments, strict=True) if a.flagged]
     log.info("scored %d conversation(s), %d flagged", len(assessments), len(flagged))
     if flagged and rt.review_sink is not None:
@@ -208,16 +228,24 @@ async def score(request: Request, background: BackgroundTasks) -> ScoreResponse:
     description=(
         "The first append creates the conversation. Only the new messages are encoded: the model's "
         "state is carried between requests, so the result equals scoring the whole conversation at "
-        "once. Requests for one conversation are applied one at a time, in arrival order. The state "
-        "(no message text) is dropped after the service's state TTL without requests, or when the "
-        "least recently used conversations make room for new ones; send `start_index` to be told "
-        "(409) rather than silently starting over. Streamed conversations are not forwarded to the "
-        "review store, because their text is not kept: send flagged ones to /v1/score or the review "
-        "store yourself."
+        "once; `risk_by_message` holds the appended messages' risks, from `risk_by_message_start`. "
+        "Requests for one conversation are applied one at a time, in arrival order. Send "
+        "`start_index` (the number of messages sent before these): a retry of an append that was "
+        "applied but whose answer was lost is then recognised and answered from the stored state, "
+        "never applied twice, and an append that does not follow the messages held is refused (409) "
+        "rather than silently starting over. The state (no message text) is dropped after the "
+        "service's state TTL without requests, or when the least recently used conversations make "
+        "room for new ones. Streamed conversations are not forwarded to the review store, because "
+        "their text is not kept: send flagged ones to /v1/score or the review store yourself. When "
+        "too many appended messages are queued the service answers 429 with `Retry-After`."
     ),
     responses={
         **ERRORS,
-        409: {"model": ErrorResponse, "description": "`start_index` does not match the messages held."},
+        409: {
+            "model": ErrorResponse,
+            "description": "`start_index` does not match the messages held, or the conversation kept "
+            "changing under concurrent appends.",
+        },
         501: {"model": ErrorResponse, "description": "The loaded model cannot stream."},
     },
     openapi_extra=body_openapi(AppendRequest),
@@ -227,49 +255,83 @@ async def append_messages(conversation_id: ConversationId, request: Request) -> 
     rt = runtime(request)
     body = await parse_body(request, AppendRequest, _context(rt))
     _scorer_or_503(rt)
-    scorer = rt.ready_scorer()
-    assert rt.advance_batcher is not None
-    limit = rt.settings.max_messages_per_conversation
-    async with rt.locks.hold(conversation_id):
-        entry = await rt.store.get(conversation_id)
-        held = entry.message_count if entry else 0
-        if body.start_index is not None and body.start_index != held:
-            raise HTTPException(
-                409,
-                f"conversation {conversation_id!r}: start_index is {body.start_index} but the service holds "
-                f"{held} message(s) (state expired or messages missing); resend from index {held} or "
-                "score the whole conversation with /v1/score",
-            )
-        if held + len(body.messages) > limit:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "messages"),
-                        "msg": f"conversation would have {held + len(body.messages)} messages, more than "
-                        f"the limit of {limit}",
-                        "type": "too_long",
-                    }
-                ]
-            )
-        try:
-            state = entry.state if entry else scorer.new_state(conversation_id)
-        except NotImplementedError as exc:
-            raise HTTPException(501, str(exc)) from None
-        [(new_state, assessment)] = await rt.advance_batcher.submit([(state, body.messages)])
-        await rt.store.put(conversation_id, ConversationEntry(new_state, assessment))
-    rt.metrics.streamed(entry.assessment if entry else None, assessment, len(body.messages))
+    digest = append_digest(body.messages)
+    try:
+        async with rt.admit(Lane.STREAM, len(body.messages)):
+            for _ in range(APPEND_ATTEMPTS):
+                async with rt.locks.hold(conversation_id):
+                    result = await _append_once(rt, conversation_id, body, digest)
+                if result is not None:
+                    break
+            else:
+                raise HTTPException(
+                    409,
+                    f"conversation {conversation_id!r} kept changing under concurrent appends from "
+                    "other workers; send its appends in order (with start_index) and retry",
+                )
+    except OverloadedError as exc:
+        raise _overloaded(exc) from None
+    before, status, replayed = result
+    if replayed:
+        rt.metrics.replays.inc()
+    else:
+        rt.metrics.streamed(before, status.assessment, len(body.messages))
     await _update_active(rt)
-    status = ConversationStatus(
-        conversation_id=conversation_id, message_count=held + len(body.messages), assessment=assessment
-    )
     log.info(
-        "conversation %s: +%d message(s), %d held, flagged=%s",
+        "conversation %s: +%d message(s)%s, %d held, flagged=%s",
         conversation_id,
         len(body.messages),
+        " (a retry, answered from state)" if replayed else "",
         status.message_count,
-        assessment.flagged,
+        status.assessment.flagged,
     )
     return status
+
+
+async def _append_once(
+    rt: ServiceRuntime, conversation_id: str, body: AppendRequest, digest: str
+) -> tuple[Assessment | None, ConversationStatus, bool] | None:
+    """Apply one append: (assessment before, status after, was it a retry), or None when another
+    worker stored an append in between (the caller tries again on the new state)."""
+    scorer = rt.ready_scorer()
+    assert rt.advance_batcher is not None
+    entry = await rt.store.get(conversation_id)
+    held = entry.message_count if entry else 0
+    if entry is not None and body.start_index is not None and entry.replays(body.start_index, digest):
+        status = ConversationStatus(
+            conversation_id=conversation_id, message_count=held, assessment=entry.assessment
+        )
+        return entry.assessment, status, True
+    if body.start_index is not None and body.start_index != held:
+        raise HTTPException(
+            409,
+            f"conversation {conversation_id!r}: start_index is {body.start_index} but the service holds "
+            f"{held} message(s) (state expired or messages missing); resend from index {held} or "
+            "score the whole conversation with /v1/score",
+        )
+    limit = rt.settings.max_messages_per_conversation
+    if held + len(body.messages) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "messages"),
+                    "msg": f"conversation would have {held + len(body.messages)} messages, more than "
+                    f"the limit of {limit}",
+                    "type": "too_long",
+                }
+            ]
+        )
+    try:
+        state = entry.state if entry else scorer.new_state(conversation_id)
+    except NotImplementedError as exc:
+        raise HTTPException(501, str(exc)) from None
+    [(new_state, assessment)] = await rt.advance_batcher.submit([(state, body.messages)])
+    if not await rt.store.put(conversation_id, ConversationEntry(new_state, assessment, digest), held):
+        return None
+    status = ConversationStatus(
+        conversation_id=conversation_id, message_count=new_state.n_messages, assessment=assessment
+    )
+    return (entry.assessment if entry else None), status, False
 
 
 @router.get(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +18,7 @@ from grooming_risk.inference.scorer import RiskScorer, StreamState
 from grooming_risk.service.auth import KeyRing
 from grooming_risk.service.batching import MicroBatcher
 from grooming_risk.service.metrics import ServiceMetrics
+from grooming_risk.service.scheduler import Lane, ModelThread
 from grooming_risk.service.settings import ServiceSettings
 from grooming_risk.service.state import ConversationLocks, InMemoryStateStore, RedisStateStore, StateStore
 
@@ -28,6 +31,22 @@ AdvanceResult = tuple[StreamState, Assessment]
 
 class NotReadyError(RuntimeError):
     """The model is still loading (or failed to load); answered with 503."""
+
+
+class OverloadedError(RuntimeError):
+    """Too much work is queued in a lane; answered with 429 and Retry-After."""
+
+    def __init__(self, lane: Lane, queued: int, limit: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"the service is busy: {queued} {lane.name.lower()} message(s) queued (limit {limit}); "
+            f"retry after {retry_after_s} s"
+        )
+        self.lane = lane
+        self.retry_after_s = retry_after_s
+
+
+# Until a model call has been timed, Retry-After assumes this speed (the ONNX path on 2 cores).
+INITIAL_MESSAGES_PER_S = 1_000.0
 
 
 def review_sink_for(url: str) -> ReviewSink:
@@ -61,31 +80,34 @@ class ServiceRuntime:
     review_sink: ReviewSink | None = None
     load_error: str | None = None
     locks: ConversationLocks = field(default_factory=ConversationLocks)
-    executor: ThreadPoolExecutor | None = None
+    model_thread: ModelThread | None = None
     score_batcher: MicroBatcher[Conversation, Assessment] | None = None
     advance_batcher: MicroBatcher[AdvanceItem, AdvanceResult] | None = None
+    queued: dict[Lane, int] = field(default_factory=lambda: dict.fromkeys(Lane, 0))
+    messages_per_s: float = INITIAL_MESSAGES_PER_S
     _loader: asyncio.Task[None] | None = None
 
     # Lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        # One thread for every model call: requests are merged by the batchers, not run in parallel.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grooming-risk-model")
+        # One thread for every model call: requests are merged by the batchers, not run in
+        # parallel, and streaming calls are taken before bulk ones (service/scheduler.py).
+        self.model_thread = ModelThread()
         window = self.settings.batch_window_ms / 1000.0
-        size = self.settings.max_batch_items
         self.score_batcher = MicroBatcher(
             self._score,
-            self.executor,
+            self.model_thread.lane(Lane.BULK),
             window_s=window,
-            max_items=size,
+            max_items=self.settings.bulk_call_messages,
             name="score",
             observe=self.metrics.observe_batch,
+            weigh=lambda conversation: len(conversation.messages),
         )
         self.advance_batcher = MicroBatcher(
             self._advance,
-            self.executor,
+            self.model_thread.lane(Lane.STREAM),
             window_s=window,
-            max_items=size,
+            max_items=self.settings.max_batch_items,
             name="stream",
             observe=self.metrics.observe_batch,
         )
@@ -101,15 +123,15 @@ class ServiceRuntime:
             if batcher is not None:
                 await batcher.close()
         await self.store.close()
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = None
+        if self.model_thread is not None:
+            self.model_thread.shutdown(wait=False, cancel_futures=True)
+        self.model_thread = None
 
     async def _load(self) -> None:
-        assert self.executor is not None
+        assert self.model_thread is not None
         try:
             scorer = await asyncio.get_running_loop().run_in_executor(
-                self.executor, RiskScorer.load, self.settings.model
+                self.model_thread.lane(Lane.BULK), RiskScorer.load, self.settings.model
             )
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
@@ -125,10 +147,104 @@ class ServiceRuntime:
     # Model calls (run in the model thread) -----------------------------------------------------
 
     def _score(self, conversations: list[Conversation]) -> list[Assessment]:
-        return self.ready_scorer().score(conversations)
+        with self._timed(sum(len(c.messages) for c in conversations)):
+            return self.ready_scorer().score(conversations)
 
     def _advance(self, items: list[AdvanceItem]) -> list[AdvanceResult]:
-        return self.ready_scorer().advance(items)
+        with self._timed(sum(len(m) for _, m in items)):
+            return self.ready_scorer().advance(items)
+
+    @contextmanager
+    def _timed(self, n_messages: int) -> Iterator[None]:
+        """Fold one model call's speed into the estimate that Retry-After is computed from."""
+        t0 = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - t0
+        if n_messages and elapsed > 0:
+            self.messages_per_s = 0.8 * self.messages_per_s + 0.2 * (n_messages / elapsed)
+
+    # Bulk scoring and admission ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def admit(self, lane: Lane, n_messages: int) -> AsyncIterator[None]:
+        """Count `n_messages` as queued in `lane` while the block runs; refuse them when it is full."""
+        limit = (
+            self.settings.max_queued_stream_messages
+            if lane is Lane.STREAM
+            else self.settings.max_queued_bulk_messages
+        )
+        queued = self.queued[lane]
+        # An empty lane always admits one request, however large: the per-request caps bound it.
+        if queued and queued + n_messages > limit:
+            retry = max(1, math.ceil(queued / max(self.messages_per_s, 1.0)))
+            self.metrics.rejected.labels(lane=lane.name.lower()).inc()
+            raise OverloadedError(lane, queued, limit, retry)
+        self.queued[lane] = queued + n_messages
+        gauge = self.metrics.queued.labels(lane=lane.name.lower())
+        gauge.set(self.queued[lane])
+        try:
+            yield
+        finally:
+            self.queued[lane] -= n_messages
+            gauge.set(self.queued[lane])
+
+    async def score_conversations(self, conversations: Sequence[Conversation]) -> list[Assessment]:
+        """Whole conversations, scored in model calls of at most `bulk_call_messages` messages.
+
+        Short conversations share calls (with other requests' too); a longer one is carried through
+        the streaming state in chunks, so that no single call holds the model thread for long.
+        """
+        assert self.score_batcher is not None
+        scorer = self.ready_scorer()
+        budget = self.settings.bulk_call_messages
+        chunked = scorer.supports_streaming
+        results: list[Assessment | None] = [None] * len(conversations)
+        tasks: list[asyncio.Future[None]] = []
+
+        async def whole(indices: list[int]) -> None:
+            assert self.score_batcher is not None
+            out = await self.score_batcher.submit([conversations[i] for i in indices])
+            for i, assessment in zip(indices, out, strict=True):
+                results[i] = assessment
+
+        async def in_chunks(i: int) -> None:
+            results[i] = await self._score_long(scorer, conversations[i], budget)
+
+        unit: list[int] = []
+        weight = 0
+        for i, conversation in enumerate(conversations):
+            n = len(conversation.messages)
+            if chunked and n > budget:
+                tasks.append(asyncio.ensure_future(in_chunks(i)))
+                continue
+            if unit and weight + n > budget:
+                tasks.append(asyncio.ensure_future(whole(unit)))
+                unit, weight = [], 0
+            unit.append(i)
+            weight += n
+        if unit:
+            tasks.append(asyncio.ensure_future(whole(unit)))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return [a for a in results if a is not None]
+
+    async def _score_long(self, scorer: RiskScorer, conversation: Conversation, budget: int) -> Assessment:
+        assert self.model_thread is not None
+        loop = asyncio.get_running_loop()
+        lane = self.model_thread.lane(Lane.BULK)
+        state = scorer.new_state(conversation.conversation_id)
+        risks: list[float] = []
+        assessment: Assessment | None = None
+        messages = conversation.messages
+        for start in range(0, len(messages), budget):
+            item: AdvanceItem = (state, messages[start : start + budget])
+            [(state, assessment)] = await loop.run_in_executor(lane, self._advance, [item])
+            risks += assessment.risk_by_message
+        assert assessment is not None
+        return assessment.model_copy(update={"risk_by_message": risks, "risk_by_message_start": 0})
 
     def ready_scorer(self) -> RiskScorer:
         if self.score_batcher is None:

@@ -34,6 +34,7 @@ EXAMPLE_ASSESSMENT: dict[str, Any] = {
     "evidence": [],
     "model_version": "seq-2024-05-01",
     "risk_by_message": [0.018, 0.021],
+    "risk_by_message_start": 0,
 }
 
 
@@ -58,6 +59,18 @@ class ScoreRequest(BaseModel):
         limit = _context_limit(info, "max_conversations")
         if limit is not None and isinstance(value, list) and len(value) > limit:
             raise ValueError(f"{len(value)} conversations, more than the limit of {limit} per request")
+        message_limit = _context_limit(info, "max_score_messages")
+        if message_limit is not None and isinstance(value, list):
+            n = sum(
+                len(c["messages"])
+                for c in value
+                if isinstance(c, dict) and isinstance(c.get("messages"), list)
+            )
+            if n > message_limit:
+                raise ValueError(
+                    f"{n} messages in all, more than the limit of {message_limit} per request: "
+                    "split the conversations over several requests"
+                )
         return value
 
 
@@ -70,9 +83,11 @@ class AppendRequest(BaseModel):
     start_index: int | None = Field(
         default=None,
         ge=0,
-        description="Optional: the conversation index of the first message here (the number already "
-        "sent). If the service holds a different number, for example because the state expired, the "
-        "request fails with 409 instead of silently starting the conversation over.",
+        description="Recommended: the conversation index of the first message here (the number already "
+        "sent). A retry of the latest append (same start_index, same messages) is answered from the "
+        "stored state without applying it twice. If the service holds a different number, for "
+        "example because the state expired, the request fails with 409 instead of silently "
+        "starting the conversation over.",
     )
 
     @field_validator("messages", mode="before")

@@ -41,6 +41,9 @@ class ServiceSettings(BaseModel):
     max_messages_per_request: int = Field(
         default=100, ge=1, description="Messages per append to a streamed conversation."
     )
+    max_messages_per_score_request: int = Field(
+        default=10_000, ge=1, description="Messages in all the conversations of one /v1/score call."
+    )
     max_messages_per_conversation: int = Field(
         default=10_000, ge=1, description="Messages in one conversation, scored whole or streamed."
     )
@@ -64,6 +67,22 @@ class ServiceSettings(BaseModel):
     )
     max_batch_items: int = Field(
         default=64, ge=1, description="Conversations per encoder call (one request may exceed it)."
+    )
+    # Fairness and backpressure -----------------------------------------------------------------
+    # Bulk work is cut into model calls of at most this many messages; an append waits for at most
+    # one of them (about 0.2 s at 1,500 messages/s), never for a whole bulk request.
+    bulk_call_messages: int = Field(
+        default=256, ge=1, description="Messages per model call for /v1/score (streaming goes first)."
+    )
+    max_queued_bulk_messages: int = Field(
+        default=50_000,
+        ge=1,
+        description="Messages admitted to /v1/score and not yet scored; above it, 429 with Retry-After.",
+    )
+    max_queued_stream_messages: int = Field(
+        default=5_000,
+        ge=1,
+        description="Messages admitted to appends and not yet scored; above it, 429 with Retry-After.",
     )
     # Review forwarding -----------------------------------------------------------------------
     review_db: str | None = Field(
