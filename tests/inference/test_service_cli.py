@@ -29,7 +29,7 @@ def _cli() -> typer.Typer:
 
 
 def test_help_lists_the_options() -> None:
-    result = CliRunner().invoke(_cli(), ["serve", "--help"], terminal_width=200)
+    result = CliRunner().invoke(_cli(), ["serve", "--help"], terminal_width=200, env={"COLUMNS": "240"})
     assert result.exit_code == 0
     for option in (
         "--model",
@@ -41,6 +41,11 @@ def test_help_lists_the_options() -> None:
         "--max-conversations",
         "--review-db",
         "--state-store",
+        "--workers",
+        "--bulk-call-messages",
+        "--max-queued-bulk-messages",
+        "--max-queued-stream-messages",
+        "--max-messages-per-score-request",
     ):
         assert option in result.output
     assert "KEY_ID:KEY_SECRET" in result.output  # not turned into an emoji by rich
@@ -97,3 +102,36 @@ def test_serve_without_keys_or_with_a_bad_model_exits_2(
     bad_model = CliRunner().invoke(_cli(), ["serve", "--model", str(tmp_path / "missing"), "--no-auth"])
     assert bad_model.exit_code == 2
     assert "not found" in bad_model.output
+
+
+def test_several_workers_need_a_shared_store_and_get_their_settings_from_the_environment(
+    tiny_artifact: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from grooming_risk.service.app import SETTINGS_ENV, create_app_from_env
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.delenv(SETTINGS_ENV, raising=False)
+    alone = CliRunner().invoke(
+        _cli(), ["serve", "--model", str(tiny_artifact), "--no-auth", "--workers", "2"]
+    )
+    assert alone.exit_code == 2
+    assert "needs a shared state store" in alone.output
+    shared = CliRunner().invoke(
+        _cli(),
+        ["serve", "--model", str(tiny_artifact), "--no-auth", "--workers", "3",
+         "--state-store", "redis://127.0.0.1:6379/15", "--bulk-call-messages", "128"],
+    )  # fmt: skip
+    assert shared.exit_code == 0, shared.output
+    [call] = calls
+    assert call["app"] == "grooming_risk.service.app:create_app_from_env"
+    assert call["factory"] is True
+    assert call["workers"] == 3
+    # What each worker builds: the same settings, the model resolved to one directory.
+    app = create_app_from_env()
+    settings = app.state.runtime.settings
+    assert settings.bulk_call_messages == 128
+    assert settings.model == str(tiny_artifact.resolve())
+    assert settings.state_store == "redis://127.0.0.1:6379/15"
