@@ -13,6 +13,9 @@ One run prints one markdown table:
   transformers cannot be imported: speed, memory and risk differences against the torch model;
 * online per-message latency (p50/p95/p99) through `grooming-risk serve --no-auth` on loopback,
   with 1 and 16 conversations streaming concurrently, one message per request;
+* fairness on the serving model (the ONNX export when there is one): the latency of 16 streams
+  while one 10,000-message `/v1/score` request runs ("bulk + streams"), and 16 streams against
+  `serve --workers N --state-store redis://...` for each N in --workers (needs a Redis server);
 * the eSPD protocol (Vogt et al. 2021) on the same encoder: for each new message re-encode the
   last 50 messages joined as one text (at most 512 tokens). Its speed is measured on a subset of
   messages, message by message (as a live service would) and against our streaming on the same
@@ -31,6 +34,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -110,11 +114,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--train-data", default="data/generated/splits/train.jsonl", help="For the eSPD classifier."
     )
     p.add_argument("--handwritten", default="data/handwritten/eval_v1.jsonl", help="Quality comparison set.")
-    p.add_argument("--skip-online", action="store_true", help="Skip the HTTP latency phase.")
+    p.add_argument("--skip-online", action="store_true", help="Skip the HTTP latency phases.")
+    p.add_argument(
+        "--bulk-messages", type=int, default=10_000, help="Messages in the bulk request beside the streams."
+    )
+    p.add_argument("--fairness-streams", type=int, default=16, help="Streams beside the bulk request.")
+    p.add_argument("--workers", default="1,2", help="Worker counts for the multi-worker rows ('' to skip).")
+    p.add_argument(
+        "--redis",
+        default=os.environ.get("GROOMING_RISK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        help="Redis for the multi-worker rows (their keys expire; nothing else is touched).",
+    )
     p.add_argument("--skip-espd", action="store_true", help="Skip the eSPD phases.")
     p.add_argument("--json", type=Path, default=None, help="Also write the figures here as JSON.")
     args = p.parse_args(argv)
     args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
+    args.workers = [int(w) for w in str(args.workers).split(",") if w.strip()]
     if args.conversations < 1 or args.requests < 1 or args.duration <= 0 or not args.concurrency:
         p.error("--conversations, --requests, --duration and --concurrency must be positive")
     return args
@@ -352,6 +367,7 @@ async def _client(
     requests: int,
     deadline: float,
     out: list[float],
+    tolerate_503: bool = False,
 ) -> int:
     sent = 0
     k = offset
@@ -366,6 +382,9 @@ async def _client(
             async with session.post(f"{base}/v1/conversations/{cid}/messages", json=body) as response:
                 await response.read()
                 status = response.status
+            if status == 503 and tolerate_503:
+                await asyncio.sleep(0.2)
+                break
             out.append(time.perf_counter() - t0)
             if status != 200:
                 raise RuntimeError(f"append to {cid} failed: HTTP {status}")
@@ -393,6 +412,7 @@ async def _online_phase(
     duration: float,
     *,
     floor: bool = False,
+    tolerate_503: bool = False,
 ) -> dict[str, float]:
     # aiohttp rather than httpx: the load generator shares the machine's cores with the service,
     # and a heavier client would show up as service latency.
@@ -406,7 +426,7 @@ async def _online_phase(
             *[
                 _floor_client(session, base, requests, latencies)
                 if floor
-                else _client(session, base, convs, c * 7, requests, deadline, latencies)
+                else _client(session, base, convs, c * 7, requests, deadline, latencies, tolerate_503)
                 for c in range(concurrency)  # offsets: clients start on different conversations
             ]
         )
@@ -421,48 +441,145 @@ async def _online_phase(
     }
 
 
-def online(model: str, convs: Sequence[Conversation], args: argparse.Namespace) -> dict[str, Any]:
-    import httpx
+class Service:
+    """`grooming-risk serve --no-auth` in a subprocess on a free port, ready when entered."""
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "grooming_risk", "serve", "--no-auth", "--model", model, "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"the service did not start:\n{log.read().decode()[-3000:]}")
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            asyncio.run(_online_phase(base, convs, 1, 5, 30))  # warm-up
-            phases = {
-                c: asyncio.run(_online_phase(base, convs, c, args.requests, args.duration))
-                for c in args.concurrency
-            }
-            # The same clients asking for /healthz: what HTTP alone costs on this machine.
-            floor = {
-                c: asyncio.run(_online_phase(base, convs, c, args.requests, args.duration, floor=True))
-                for c in args.concurrency
-            }
-            return {"phases": phases, "floor": floor, "server_peak_rss_mb": peak_rss_mb(server.pid)}
-        finally:
-            server.terminate()
+    def __init__(self, model: str, *extra: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.args = [
+            sys.executable, "-m", "grooming_risk", "serve", "--no-auth", "--model", model, "--host", "127.0.0.1",
+            "--port", str(self.port), "--log-level", "warning", *extra,
+        ]  # fmt: skip
+
+    def __enter__(self) -> Service:
+        import httpx
+
+        self.log = tempfile.TemporaryFile()
+        # A session of its own, so that stopping it stops uvicorn's worker processes too.
+        self.server = subprocess.Popen(
+            self.args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + 180
+        while True:
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                self.log.seek(0)
+                self.__exit__()
+                raise RuntimeError(f"the service did not start:\n{self.log.read().decode()[-3000:]}")
             try:
-                server.wait(timeout=30)
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+                os.killpg(self.server.pid, signal.SIGKILL)
+                self.server.wait(timeout=10)
+        self.log.close()
+
+
+def online(model: str, convs: Sequence[Conversation], args: argparse.Namespace) -> dict[str, Any]:
+    with Service(model) as service:
+        base = service.base
+        asyncio.run(_online_phase(base, convs, 1, 5, 30))  # warm-up
+        phases = {
+            c: asyncio.run(_online_phase(base, convs, c, args.requests, args.duration))
+            for c in args.concurrency
+        }
+        # The same clients asking for /healthz: what HTTP alone costs on this machine.
+        floor = {
+            c: asyncio.run(_online_phase(base, convs, c, args.requests, args.duration, floor=True))
+            for c in args.concurrency
+        }
+        return {"phases": phases, "floor": floor, "server_peak_rss_mb": peak_rss_mb(service.server.pid)}
+
+
+def bulk_request(convs: Sequence[Conversation], n_messages: int) -> dict[str, Any]:
+    """One /v1/score body of `n_messages` messages: the test conversations' messages, dealt into
+    40 conversations (the default request caps are 64 conversations and 10,000 messages)."""
+    pool = [m.model_dump(mode="json", exclude_none=True) for c in convs for m in c.messages]
+    n_convs = 40
+    out: list[dict[str, Any]] = [{"conversation_id": f"bulk-{k}", "messages": []} for k in range(n_convs)]
+    for i in range(n_messages):
+        out[i % n_convs]["messages"].append(pool[i % len(pool)])
+    return {"conversations": [c for c in out if c["messages"]]}
+
+
+async def _bulk_and_streams(
+    base: str, convs: Sequence[Conversation], streams: int, n_messages: int
+) -> dict[str, float]:
+    import aiohttp
+
+    body = bulk_request(convs, n_messages)
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2 * streams + 4)) as session:
+
+        async def bulk() -> tuple[float, int]:
+            t0 = time.perf_counter()
+            async with session.post(f"{base}/v1/score", json=body) as response:
+                await response.read()
+                return time.perf_counter() - t0, response.status
+
+        bulk_task = asyncio.ensure_future(bulk())
+        await asyncio.sleep(0.05)  # the bulk request is in before the streams start
+        clients = [
+            asyncio.ensure_future(
+                _client(session, base, convs, c * 7, 10**9, time.monotonic() + 3600, latencies)
+            )
+            for c in range(streams)
+        ]
+        bulk_s, status = await bulk_task
+        for client in clients:
+            client.cancel()
+        await asyncio.gather(*clients, return_exceptions=True)
+    if status != 200:
+        raise RuntimeError(f"the bulk request failed: HTTP {status}")
+    ms = [x * 1000 for x in latencies]
+    return {
+        "bulk_messages": float(n_messages),
+        "bulk_s": bulk_s,
+        "bulk_messages_per_s": n_messages / bulk_s,
+        "stream_requests": float(len(ms)),
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": max(ms) if ms else float("nan"),
+    }
+
+
+def fairness(model: str, convs: Sequence[Conversation], args: argparse.Namespace) -> dict[str, Any]:
+    """Streams beside a bulk request; then streams against N workers sharing a Redis store."""
+    out: dict[str, Any] = {}
+    with Service(model) as service:
+        asyncio.run(_online_phase(service.base, convs, 1, 5, 30))  # warm-up
+        out["bulk_and_streams"] = asyncio.run(
+            _bulk_and_streams(service.base, convs, args.fairness_streams, args.bulk_messages)
+        )
+    if not args.workers:
+        return out
+    try:
+        import redis
+
+        redis.Redis.from_url(args.redis, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        out["workers_skipped"] = f"no Redis at {args.redis} ({type(exc).__name__})"
+        return out
+    out["workers"] = {}
+    for n in args.workers:
+        with Service(
+            model, "--workers", str(n), "--state-store", args.redis, "--state-ttl", "600"
+        ) as service:
+            # Every worker loads its own model; /readyz answered by one says nothing of the others.
+            asyncio.run(_online_phase(service.base, convs, 2 * n, 5, 60, tolerate_503=True))
+            out["workers"][n] = asyncio.run(
+                _online_phase(service.base, convs, args.fairness_streams, args.requests, args.duration)
+            )
+    return out
 
 
 # Report -----------------------------------------------------------------------------------------
@@ -470,6 +587,10 @@ def online(model: str, convs: Sequence[Conversation], args: argparse.Namespace) 
 
 def fmt(value: float, digits: int = 1) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def args_streams(results: dict[str, Any]) -> int:
+    return int(results.get("fairness_streams", 16))
 
 
 def table(results: dict[str, Any]) -> str:
@@ -527,6 +648,25 @@ def table(results: dict[str, Any]) -> str:
                     )
                 )
         rows.append((f"online ({label}): service peak RSS (MB)", fmt(on["server_peak_rss_mb"], 0)))
+    if f := results.get("fairness"):
+        bs, label = f["bulk_and_streams"], f["runtime"]
+        rows += [
+            (f"bulk + streams ({label}): {args_streams(results)} streams while one {int(bs['bulk_messages']):,}-message "
+             "/v1/score runs: p50 / p99 / max ms per append",
+             f"{fmt(bs['p50_ms'])} / {fmt(bs['p99_ms'])} / {fmt(bs['max_ms'])} ({int(bs['stream_requests'])} appends)"),
+            (f"bulk + streams ({label}): the bulk request's seconds (messages/s)",
+             f"{fmt(bs['bulk_s'], 2)} ({fmt(bs['bulk_messages_per_s'])})"),
+        ]  # fmt: skip
+        for n, ph in (f.get("workers") or {}).items():
+            rows.append(
+                (
+                    f"workers {n} ({label}, Redis state), {args_streams(results)} concurrent: messages/s; "
+                    "p50 / p99 ms",
+                    f"{fmt(ph['messages_per_s'])}; {fmt(ph['p50_ms'])} / {fmt(ph['p99_ms'])}",
+                )
+            )
+        if skipped := f.get("workers_skipped"):
+            rows.append(("workers rows", f"skipped: {skipped}"))
     for key, label in (("espd_speed", "torch"), ("espd_speed_onnx", "ONNX")):
         if e := results.get(key):
             rows += [
@@ -564,6 +704,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {
         "model": args.model,
         "data": args.data,
+        "fairness_streams": args.fairness_streams,
         # A busy machine distorts everything (torch's OpenMP threads spin against other work).
         "machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f} at start",
@@ -604,9 +745,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results["espd_speed_onnx"] = espd_speed(
                     str(onnx_dir), espd_onnx_encoder(onnx_dir), convs, args.espd_messages
                 )
+            if not args.skip_online:
+                step(f"fairness (ONNX): {args.fairness_streams} streams beside a {args.bulk_messages}-message "
+                     f"bulk request, then workers {args.workers} with Redis")  # fmt: skip
+                results["fairness"] = {"runtime": "ONNX", **fairness(str(onnx_dir), convs, args)}
     if not args.skip_online:
         step(f"online latency (torch) at concurrency {args.concurrency}")
         results["online"] = online(args.model, convs, args)
+        if "fairness" not in results:
+            step(f"fairness (torch): {args.fairness_streams} streams beside a {args.bulk_messages}-message "
+                 f"bulk request, then workers {args.workers} with Redis")  # fmt: skip
+            results["fairness"] = {"runtime": "torch", **fairness(args.model, convs, args)}
     if not args.skip_espd:
         encoder = espd_encoder(args.model)
         step(f"eSPD speed on {args.espd_messages} messages")

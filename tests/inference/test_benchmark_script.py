@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grooming_risk.io import write_records
-from tests.conftest import toy_conversations
+from tests.conftest import services_required, toy_conversations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +30,7 @@ def test_benchmark_prints_the_whole_table(tiny_artifact: Path, tmp_path: Path) -
         "--handwritten", str(data), "--conversations", "6", "--requests", "4", "--duration", "30",
         "--concurrency", "1,2", "--espd-messages", "6", "--espd-train", "6", "--espd-every", "3",
         "--onnx-export", "--onnx-encoding", "none", "--json", str(out),
+        "--bulk-messages", "400", "--fairness-streams", "2", "--workers", "1,2",
     ]  # fmt: skip
     done = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -49,8 +50,15 @@ def test_benchmark_prints_the_whole_table(tiny_artifact: Path, tmp_path: Path) -
         "speed ratio ours / eSPD, streaming (torch)",
         "speed ratio ours batch / eSPD (ONNX)",
         "hand-written ROC-AUC: eSPD baseline",
+        "bulk + streams (ONNX): 2 streams while one 400-message /v1/score runs",
+        "bulk + streams (ONNX): the bulk request's seconds",
     ):
         assert row in table, row
+    if services_required():  # CI: Redis runs, so the multi-worker rows must be there
+        assert "workers 1 (ONNX, Redis state), 2 concurrent" in table
+        assert "workers 2 (ONNX, Redis state), 2 concurrent" in table
+    else:
+        assert "workers 2 (ONNX, Redis state)" in table or "workers rows | skipped: no Redis" in table
     figures = json.loads(out.read_text())
     assert figures["batch"]["messages"] > 0
     # An fp32 export scores like the torch model it came from.
