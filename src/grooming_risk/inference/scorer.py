@@ -123,18 +123,7 @@ class RiskScorer:
 
     def _assess(self, conversation_id: str, trajectory: Trajectory) -> Assessment:
         state = BuilderState()
-        return self.builder.assessment(conversation_id, state, self._push(state, trajectory))
-
-    def _push(self, state: BuilderState, trajectory: Trajectory) -> list[float]:
-        return [
-            self.builder.push(
-                state,
-                float(trajectory.risk_logit[i]),
-                float(trajectory.sextortion_prob[i]),
-                trajectory.category_probs[i],
-            )
-            for i in range(len(trajectory))
-        ]
+        return self.builder.assessment(conversation_id, state, self.builder.extend(state, trajectory))
 
     def score(self, conversations: Sequence[Conversation]) -> list[Assessment]:
         """One assessment per conversation, in order."""
@@ -172,7 +161,7 @@ class RiskScorer:
         out = []
         for (state, _), (backend_state, traj) in zip(items, results, strict=True):
             builder_state = BuilderState.from_dict(state.builder)
-            risks = self._push(builder_state, traj)
+            risks = self.builder.extend(builder_state, traj)
             new_state = StreamState(state.conversation_id, backend_state, builder_state.to_dict())
             out.append((new_state, self.builder.assessment(state.conversation_id, builder_state, risks)))
         return out

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from grooming_risk.contract.conversation import Conversation
-from grooming_risk.evaluation.report import CATEGORY_PRESENT
 from grooming_risk.io.formats import dataset_name
 from grooming_risk.training.config import DEFAULT_CACHE_DIR
 from grooming_risk.training.tracking import configure_tracking, log_dataset
@@ -119,9 +118,7 @@ def _write_prediction_rows(preds: Sequence[Any], report: EvaluationReport, path:
                 "predicted_label": p.predicted_label,
                 "first_alert_index": warnings.get(p.conversation_id),
                 "true_categories": sorted(p.true_categories),
-                "predicted_categories": sorted(
-                    c for c, v in p.category_probs.items() if v >= CATEGORY_PRESENT
-                ),
+                "predicted_categories": sorted(p.present()),
             }
             handle.write(json.dumps(row) + "\n")
 
