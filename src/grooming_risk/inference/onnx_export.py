@@ -295,7 +295,7 @@ def export_onnx(
     from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
     from grooming_risk.inference.sequence_backend import build_encoder, build_sequence_model
 
-    source_dir = resolve_model_uri(model_uri or default_model_uri())
+    source_dir = resolve_model_uri(model_uri or default_model_uri(prefer_export=False))
     meta, tensors = load_artifact(source_dir)
     if meta.kind != "sequence":
         raise InvalidArtifactError(
