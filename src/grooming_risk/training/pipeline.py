@@ -22,7 +22,7 @@ from grooming_risk.model.artifact import (
     Thresholds,
     save_artifact,
 )
-from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder, weights_digest
+from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder, open_encoder, weights_digest
 from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, conversation_features
 from grooming_risk.training.config import TrainConfig, flatten
 from grooming_risk.training.datasets import Datasets, load_datasets
@@ -83,7 +83,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
 
     seed_everything(cfg.training.seed)
     device = pick_device(cfg.training.device)
-    encoder = HFMessageEncoder(
+    encoder = open_encoder(
         EncoderSettings(
             name=cfg.encoder.name, max_length=cfg.encoder.max_length, batch_size=cfg.encoder.batch_size
         )
@@ -100,6 +100,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
 
     table: EmbeddingTable | None = None
     if cfg.encoder.finetune:
+        assert isinstance(encoder, HFMessageEncoder)  # the config refuses fine-tuning anything else
         encoder.model.to(device).train()
 
         def examples(convs: list[Conversation]) -> list[Example]:
@@ -169,6 +170,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     encoder_dir: Path | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if cfg.encoder.finetune:
+        assert isinstance(encoder, HFMessageEncoder)
         encoder.model.cpu().eval()
         tmp = tempfile.TemporaryDirectory()
         encoder_dir = Path(tmp.name)
@@ -181,10 +183,11 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
                 "finetuned_from": cfg.encoder.name,
             }
         )
-    elif encoder.settings.name.startswith("bundled:"):
+    elif cfg.encoder.name.startswith("bundled:"):
         encoder_ref["embedded"] = False
     else:
         # A local encoder directory travels inside the artifact so the model works on other machines.
+        assert isinstance(encoder, HFMessageEncoder)
         encoder_dir = encoder.model_dir
         encoder_ref["embedded"] = True
 
