@@ -185,7 +185,7 @@ def _export_step(model: RiskSequenceModel, path: Path) -> None:
 
     cfg = model.config
     x = torch.zeros(2, cfg.embed_dim + cfg.feature_dim)
-    h = torch.zeros(2, cfg.hidden)
+    h = torch.zeros(2, model.state_size)
     torch.onnx.export(
         _step_module(model),
         (x, h),

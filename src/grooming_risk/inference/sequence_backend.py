@@ -129,7 +129,7 @@ class TorchStep:
 
     def __init__(self, model: RiskSequenceModel) -> None:
         self.model = model
-        self.hidden = model.config.hidden
+        self.hidden = model.state_size
         self.n_categories = model.config.n_categories
 
     def __call__(self, x: np.ndarray, h: np.ndarray) -> StepOutputs:

@@ -76,6 +76,11 @@ class EncoderConfig(_Section):
 
 class ModelConfig(_Section):
     kind: Literal["sequence", "tfidf_lr"] = "sequence"
+    score: Literal["gru", "evidence"] = Field(
+        default="gru",
+        description="Sequence models: 'gru' (a head on the GRU state) or 'evidence' (risk rises only "
+        "through messages that carry warning signs, accumulated per sender; model/sequence.py).",
+    )
     hidden: int = Field(default=128, ge=4, le=2048)
     dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
     c: float = Field(default=4.0, gt=0, description="Inverse regularisation of the baseline's regression.")
@@ -89,6 +94,9 @@ class OptimConfig(_Section):
     patience: int = Field(default=4, ge=1, description="Stop after this many epochs without val improvement.")
     type_weight: float = Field(default=0.5, ge=0)
     category_weight: float = Field(default=0.5, ge=0)
+    evidence_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the per-message evidence loss (model.score 'evidence')."
+    )
     grad_clip: float = Field(default=1.0, gt=0)
     label_smoothing: float = Field(
         default=0.0,

@@ -95,6 +95,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
             n_categories=len(RISK_CATEGORIES),
             hidden=cfg.model.hidden,
             dropout=cfg.model.dropout,
+            score=cfg.model.score,
         )
     )
 
