@@ -24,6 +24,7 @@ from grooming_risk.inference.stepping import advance, initial_state, step_trajec
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
 from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings, MessageEncoder
 from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
+from grooming_risk.model.lexical import with_lexical
 
 ENCODER_GRAPH = "encoder.onnx"
 STEP_GRAPH = "step.onnx"
@@ -202,6 +203,7 @@ class OnnxBackend:
             raise InvalidArtifactError(
                 f"{artifact_dir}: encoder graph dimension {encoder.dim} != recorded {ref['dim']}"
             )
+        encoder = with_lexical(encoder, ref)
         return cls(encoder, OnnxStep(graphs / STEP_GRAPH))
 
     # Batch and streaming: the shared step loop ---------------------------------------------------

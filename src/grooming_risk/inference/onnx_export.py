@@ -295,6 +295,7 @@ def export_onnx(
     from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
     from grooming_risk.inference.sequence_backend import build_encoder, build_sequence_model
     from grooming_risk.model.encoder import HFMessageEncoder
+    from grooming_risk.model.lexical import LexicalEncoder
 
     source_dir = resolve_model_uri(model_uri or default_model_uri(prefer_export=False))
     meta, tensors = load_artifact(source_dir)
@@ -302,7 +303,9 @@ def export_onnx(
         raise InvalidArtifactError(
             f"{source_dir}: only sequence models can be exported to ONNX (this one is {meta.kind!r})"
         )
-    encoder = build_encoder(meta, source_dir)
+    # The lexical channel (if any) is numpy at run time: only the sentence encoder is exported.
+    built = build_encoder(meta, source_dir)
+    encoder = built.base if isinstance(built, LexicalEncoder) else built
     model = build_sequence_model(meta, tensors, source_dir)
     # The bundled USE runs in numpy already (no torch): only the step graph is exported.
     numpy_encoder = not isinstance(encoder, HFMessageEncoder)

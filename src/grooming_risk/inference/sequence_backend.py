@@ -21,6 +21,7 @@ from grooming_risk.model.encoder import (
     resolve_encoder_path,
 )
 from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
+from grooming_risk.model.lexical import with_lexical
 from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
 # Conversations per GRU batch: sorted by length first, so padding stays small.
@@ -57,7 +58,7 @@ def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> MessageEncoder:
         raise InvalidArtifactError(
             f"{artifact_dir}: encoder dimension {encoder.dim} != recorded {ref.get('dim')}"
         )
-    return encoder
+    return with_lexical(encoder, ref)
 
 
 def build_sequence_model(

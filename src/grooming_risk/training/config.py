@@ -71,6 +71,13 @@ class EncoderConfig(_Section):
     max_length: int = Field(default=64, ge=8, le=512)
     batch_size: int = Field(default=128, ge=1)
     finetune: bool = Field(default=False, description="Train the encoder too (slow on CPU; use a GPU).")
+    lexical_dim: int = Field(
+        default=0,
+        ge=0,
+        le=4096,
+        description="Append this many hashed word/character n-gram features to each message vector "
+        "(model/lexical.py); 0: none.",
+    )
     finetune_lr: float = Field(default=2e-5, gt=0)
 
 
@@ -165,6 +172,8 @@ class TrainConfig(_Section):
     def _finetune_needs_sequence(self) -> TrainConfig:
         if self.encoder.finetune and self.model.kind != "sequence":
             raise ValueError("encoder.finetune is only meaningful for model.kind 'sequence'")
+        if self.encoder.finetune and self.encoder.lexical_dim:
+            raise ValueError("encoder.finetune and encoder.lexical_dim cannot be combined")
         if self.encoder.finetune and self.encoder.name == BUNDLED_USE:
             raise ValueError("encoder.finetune needs a Hugging Face encoder; the bundled USE is numpy only")
         return self
