@@ -62,7 +62,11 @@ class LexicalEncoder:
         return {**self.base.reference(), "lexical_dim": self.lexical_dim}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.concatenate([self.base.encode(texts), hashed_ngrams(texts, self.lexical_dim)], axis=1)
+        # Chat repeats itself ("ok", "lol"): hash each distinct text once.
+        unique = list(dict.fromkeys(texts))
+        index = {t: i for i, t in enumerate(unique)}
+        lexical = hashed_ngrams(unique, self.lexical_dim)[[index[t] for t in texts]]
+        return np.concatenate([self.base.encode(texts), lexical.reshape(len(texts), self.lexical_dim)], axis=1)
 
 
 def with_lexical(encoder: Any, reference: dict[str, Any] | None) -> MessageEncoder:
