@@ -39,7 +39,7 @@ SEED ?= 13
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install lint test test-fast data train baseline evaluate promote score onnx demo mlflow-ui review-serve benchmark clean
+.PHONY: help install lint test test-fast data train baseline evaluate promote score onnx demo mlflow-ui review-serve benchmark bakeoff clean
 
 help:  ## List targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -108,17 +108,21 @@ $(MODELS)/default-onnx/grooming_risk.json: $(MODELS)/default/grooming_risk.json
 
 onnx: $(MODELS)/default-onnx/grooming_risk.json  ## int8 ONNX export of the default model: on-device and the fast CPU path.
 
+bakeoff: data  ## Model bake-off: configs/bakeoff.yaml's candidates x 3 seeds, chosen on validation only (~1 h on 2 cores).
+	$(GR) bakeoff --config configs/bakeoff.yaml
+
 benchmark: train  ## Throughput, latency, ONNX export and eSPD comparison of the default model: one table.
 	$(BIN)/python benchmarks/benchmark.py --onnx-export --json artifacts/benchmark.json
 
-demo: data train baseline evaluate promote score onnx  ## Everything: data, both models, evaluation, scoring, ONNX.
+# onnx before score: the samples are scored on the default path, the current ONNX export.
+demo: data train baseline evaluate promote onnx score  ## Everything: data, both models, evaluation, ONNX, scoring.
 	@echo
 	@echo "Done. Where to look:"
 	@echo "  MLflow runs, plots, registered model:  $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db   (then http://127.0.0.1:5000)"
 	@echo "  Model artifact and model card:         $(MODELS)/default/ (MODEL_CARD.md)"
 	@echo "  Scored samples:                        $(DEMO)/assessments.jsonl"
 	@echo "  Score your own file:                   $(GR) score FILE.jsonl -o out.jsonl"
-	@echo "  Streaming HTTP service:                $(GR) serve --model $(MODELS)/default-onnx --no-auth   (ONNX: the fast CPU path)"
+	@echo "  Streaming HTTP service:                $(GR) serve --no-auth   (the default path: the ONNX export)"
 
 serve: train  ## HTTP scoring service on 127.0.0.1:8000 for local development (no API keys).
 	$(GR) serve --model $(MODELS)/default --no-auth

@@ -83,6 +83,7 @@ def test_prediction_record_carries_no_text() -> None:
         "predicted_label",
         "true_categories",
         "category_probs",
+        "predicted_categories",  # category names from the taxonomy, no text
     }
 
 

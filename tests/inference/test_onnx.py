@@ -247,3 +247,30 @@ def test_an_export_that_fails_verification_never_replaces_a_working_one(
         onnx_export.export_onnx(tiny_artifact, out, encoding="none")
     assert RiskScorer.load(out).model_version == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+def test_the_default_path_is_the_current_onnx_export(
+    tiny_artifact: Path, onnx_fp32: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+
+    from grooming_risk.inference.scorer import DEFAULT_MODEL_ENV, default_model_uri
+    from grooming_risk.model.artifact import META_FILE
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(DEFAULT_MODEL_ENV, raising=False)
+    models = tmp_path / "artifacts" / "models"
+    shutil.copytree(tiny_artifact, models / "default")
+    assert default_model_uri() == "artifacts/models/default"  # no export yet
+    shutil.copytree(onnx_fp32, models / "default-onnx")
+    assert default_model_uri() == "artifacts/models/default-onnx"
+    assert default_model_uri(prefer_export=False) == "artifacts/models/default"
+    # A retrained default model leaves the export stale: back to the model itself.
+    meta_path = models / "default" / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["model_version"] += "-retrained"
+    meta_path.write_text(json.dumps(meta))
+    assert default_model_uri() == "artifacts/models/default"
+    monkeypatch.setenv(DEFAULT_MODEL_ENV, "models:/x@champion")
+    assert default_model_uri() == "models:/x@champion"

@@ -177,3 +177,16 @@ def test_mlflow_models_serve_matches_cli(tiny_artifact: Path, mlflow_tracking: s
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def test_pyfunc_validates_with_the_limits_it_is_given(tiny_artifact: Path, mlflow_tracking: str) -> None:
+    import mlflow.pyfunc
+    import pandas as pd
+
+    model = mlflow.pyfunc.load_model(_log(tiny_artifact))
+    long = json.dumps({"conversation_id": "c-long", "messages": [{"sender": "a", "text": "x" * 5_000}]})
+    frame = pd.DataFrame({"conversation": [long]})
+    with pytest.raises(Exception, match=r"input:1: conversation 'c-long'.*more than the limit of 4000"):
+        model.predict(frame)
+    got = model.predict(frame, params={"max_message_chars": 8_000})
+    assert list(got["conversation_id"]) == ["c-long"]

@@ -32,6 +32,9 @@ def test_one_assessment_per_conversation_in_order(scorer: RiskScorer) -> None:
             assert a.risk_by_message[a.first_alert_index] >= scorer.thresholds["review"]
             assert all(r < scorer.thresholds["review"] for r in a.risk_by_message[: a.first_alert_index])
         assert set(a.categories) == set(scorer.meta.categories)
+        # The decision is made once, in the scorer, in taxonomy order; evidence names only those.
+        assert a.categories_present == [c for c in scorer.meta.categories if a.categories[c] >= 0.5]
+        assert all(set(e.categories) <= set(a.categories_present) for e in a.evidence)
 
 
 def test_batch_size_does_not_change_results(scorer: RiskScorer) -> None:

@@ -163,3 +163,22 @@ def test_cli_spark_engine_writes_what_the_local_engine_writes(
     assert outputs["spark"] == outputs["local"]
     assert len(outputs["spark"].splitlines()) == len(toy_conversations(copies=2))
     assert (tmp_path / "spark.errors.jsonl").read_text() == (tmp_path / "local.errors.jsonl").read_text()
+
+
+def test_spark_executors_honour_the_limits_the_driver_uses(
+    spark: Any, tiny_artifact: Path, tmp_path: Path
+) -> None:
+    # `score --engine spark --max-chars 8000` once failed on the executors, which re-validated
+    # with the default limits.
+    from grooming_risk.contract.conversation import Limits
+    from grooming_risk.inference.spark import score_files_with_spark
+
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    record = {"conversation_id": "c-long", "messages": [{"sender": "a", "text": "x" * 5_000}]}
+    source.write_text(json.dumps(record) + "\n")
+    n_bad = score_files_with_spark(
+        str(source), str(out), model=str(tiny_artifact), spark=spark, limits=Limits(max_message_chars=8_000)
+    )
+    assert n_bad == 0
+    [got] = [Assessment.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert got.conversation_id == "c-long"

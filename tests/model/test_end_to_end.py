@@ -131,8 +131,9 @@ def test_train_evaluate_load_score(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("score", ["gru", "evidence"])
 def test_trained_model_separates_toy_data(
-    tiny_encoder_dir: Path, mlflow_tracking: str, tmp_path: Path
+    tiny_encoder_dir: Path, mlflow_tracking: str, tmp_path: Path, score: str
 ) -> None:
     """Minimum functionality on clearly separable data: a few epochs must learn it."""
     from grooming_risk.training.pipeline import train
@@ -152,6 +153,7 @@ def test_trained_model_separates_toy_data(
             "training.patience=40",
             "training.lr=0.01",
             "mlflow.log_model=false",
+            f"model.score={score}",
         ],
     )
     metrics = train(cfg)

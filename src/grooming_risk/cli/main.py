@@ -49,6 +49,7 @@ def _register() -> None:
     app.command("train")(train.train)
     app.command("evaluate")(train.evaluate)
     app.command("promote")(train.promote)
+    app.command("bakeoff")(train.bakeoff)
     app.command("score")(score.score)
     app.command("serve")(serve.serve)
     app.add_typer(export.app, name="export", help="Export a model for on-device or fast CPU scoring.")

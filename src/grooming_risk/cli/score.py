@@ -24,7 +24,8 @@ def score(
         "--model",
         "-m",
         help="Model: artifact dir, runs:/RUN/model or models:/NAME@ALIAS. "
-        "Default: $GROOMING_RISK_MODEL, else artifacts/models/default (trained by `make demo`).",
+        "Default: $GROOMING_RISK_MODEL, else the model `make demo` trains: its ONNX export "
+        "(artifacts/models/default-onnx, the fast path) when it is current, else artifacts/models/default.",
     ),
     errors: Path | None = typer.Option(
         None, "--errors", help="Write invalid-record reports here (JSONL) instead of stderr."

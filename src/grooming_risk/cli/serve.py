@@ -17,7 +17,8 @@ def serve(
         "-m",
         envvar="GROOMING_RISK_MODEL",
         help="Model: artifact dir, runs:/RUN/model or models:/NAME@ALIAS. "
-        "Default: $GROOMING_RISK_MODEL, else artifacts/models/default (trained by `make demo`).",
+        "Default: $GROOMING_RISK_MODEL, else the model `make demo` trains: its ONNX export "
+        "(artifacts/models/default-onnx, the fast path) when it is current, else artifacts/models/default.",
     ),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),

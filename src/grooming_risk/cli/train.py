@@ -147,3 +147,26 @@ def promote(
     Console().print(message)
     if not ok:
         raise typer.Exit(1)
+
+
+def bakeoff(
+    config: Path = typer.Option(Path("configs/bakeoff.yaml"), "--config", "-c", help="Bake-off config."),
+    only: list[str] = typer.Option([], "--only", help="Train only these candidates (repeatable)."),
+) -> None:
+    """Train every candidate of a bake-off with every seed (one MLflow experiment) and choose the default
+    by the config's rule, on validation data only. Writes BAKEOFF.md and bakeoff.json to its output_dir."""
+    from grooming_risk.training.bakeoff import load_bakeoff, run_bakeoff, summary_table
+    from grooming_risk.training.config import ConfigError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_bakeoff(config)
+        unknown = sorted(set(only) - set(cfg.candidates))
+        if unknown:
+            raise ConfigError(f"--only {unknown}: not candidates of {config} ({', '.join(cfg.candidates)})")
+        results, winner = run_bakeoff(cfg, only=only or None)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    typer.echo(summary_table(cfg, results, winner))
+    err.print(f"chosen: {winner or 'none eligible'}; details in {cfg.output_dir / 'BAKEOFF.md'}")

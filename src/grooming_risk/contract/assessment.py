@@ -26,6 +26,11 @@ class Assessment(BaseModel):
     flagged: bool = Field(description="risk >= the model's review threshold.")
     urgent: bool = Field(description="risk >= the model's urgent threshold.")
     categories: dict[str, float] = Field(description="Warning sign -> probability it occurred.")
+    categories_present: list[str] = Field(
+        default_factory=list,
+        description="The warning signs the model decided are present (its category threshold applied "
+        "once, by the scorer): what reviewers, reports and exports show.",
+    )
     first_alert_index: int | None = Field(
         default=None, description="0-based message index where the streaming risk first crossed review."
     )

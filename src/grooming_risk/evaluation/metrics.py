@@ -185,7 +185,8 @@ def per_category_scores(
 ) -> list[dict[str, float | int | str]]:
     """Per-category precision/recall/F1 over conversations.
 
-    True: the category occurs in some message; predicted: its probability >= threshold. A
+    True: the category occurs in some message; predicted: the scorer decided it is present
+    (`ConversationPrediction.present`; its probability >= threshold where no decision was made). A
     prediction with no category probabilities at all (a model without a category head) is skipped
     only when every prediction lacks them, in which case the result is empty; a partial mapping is
     an error, because scoring a missing probability as 0 would make the model look worse than it is.
@@ -202,9 +203,7 @@ def per_category_scores(
     rows: list[dict[str, float | int | str]] = []
     for c in categories:
         actual = np.fromiter((c in p.true_categories for p in preds), dtype=bool, count=len(preds))
-        predicted = np.fromiter(
-            (p.category_probs[c] >= threshold for p in preds), dtype=bool, count=len(preds)
-        )
+        predicted = np.fromiter((c in p.present(threshold) for p in preds), dtype=bool, count=len(preds))
         counts = BinaryScores(
             threshold=threshold,
             tp=int((actual & predicted).sum()),

@@ -46,6 +46,9 @@ class ConversationPrediction:
     predicted_label: str
     true_categories: frozenset[str]
     category_probs: Mapping[str, float]
+    # The scorer's decision (`Assessment.categories_present`). None for predictions made outside
+    # RiskScorer (tests, other systems), where a probability >= 0.5 stands in for it.
+    predicted_categories: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         cid = self.conversation_id
@@ -77,6 +80,12 @@ class ConversationPrediction:
                 raise _bad(cid, "category_probs", "keys from the risk taxonomy", repr(category))
             if not (isinstance(prob, int | float) and math.isfinite(prob) and 0.0 <= prob <= 1.0):
                 raise _bad(cid, f"category_probs[{category!r}]", "a probability in [0, 1]", prob)
+
+    def present(self, threshold: float = 0.5) -> frozenset[str]:
+        """The warning signs predicted present: the scorer's decision where there is one."""
+        if self.predicted_categories is not None:
+            return self.predicted_categories
+        return frozenset(c for c, p in self.category_probs.items() if p >= threshold)
 
     @property
     def score(self) -> float:
@@ -129,4 +138,5 @@ def prediction_from_assessment(conversation: Conversation, assessment: Assessmen
         predicted_label=assessment.label.value,
         true_categories=frozenset(c.value for m in conversation.messages for c in m.categories),
         category_probs=dict(assessment.categories),
+        predicted_categories=frozenset(assessment.categories_present),
     )

@@ -37,8 +37,6 @@ from grooming_risk.evaluation.metrics import (
 from grooming_risk.evaluation.predictions import ConversationPrediction, check_unique_ids, labels_and_scores
 
 OPERATING_POINTS = ("review", "urgent")
-# A warning sign counts as present in a conversation when its probability reaches this.
-CATEGORY_PRESENT = 0.5
 DEFAULT_COMPARE_KEYS: tuple[str, ...] = (
     "roc_auc",
     "pr_auc",
@@ -178,7 +176,7 @@ class EvaluationReport:
         parts += ["", _table(["metric", "value"], [[k, _fmt(k, m.get(k, NAN))] for k in ("erde5", "erde50")])]
         parts.append("\nERDE at the review threshold with s = 1; lower is better.")
         if self.per_category:
-            parts += ["", "### Warning signs (conversation level, probability >= 0.5)", ""]
+            parts += ["", "### Warning signs (conversation level, as the scorer decided them)", ""]
             cat_cols = ["precision", "recall", "f1", "support", "predicted"]
             parts.append(
                 _table(
@@ -299,7 +297,7 @@ def evaluate_predictions(
         notes.append("The model gives no warning-sign probabilities: per-category metrics are omitted.")
     # Which warning signs fire, on any set: on real benign chats these are the false alarms' reasons.
     for category in RISK_CATEGORIES:
-        fired = sum(p.category_probs.get(category, 0.0) >= CATEGORY_PRESENT for p in items)
+        fired = sum(category in p.present() for p in items)
         metrics[f"fired_share_{category}"] = fired / len(items)
 
     primary = by_s[latency_s[0]]

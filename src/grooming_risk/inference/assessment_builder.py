@@ -15,11 +15,14 @@ import numpy as np
 
 from grooming_risk.contract.assessment import Assessment, Evidence
 from grooming_risk.contract.taxonomy import Label
+from grooming_risk.inference.backend import Trajectory
 from grooming_risk.model.artifact import ArtifactMeta
 
 MAX_EVIDENCE = 5
 # A message must raise the risk by at least this much to be shown as evidence.
 MIN_EVIDENCE_DELTA = 0.01
+# A warning sign is present in a conversation (and named on an evidence message) from this
+# probability on. Applied here only: every reader uses `Assessment.categories_present`.
 CATEGORY_PRESENT = 0.5
 DECIMALS = 6
 
@@ -106,6 +109,18 @@ class AssessmentBuilder:
             del state.evidence[MAX_EVIDENCE:]
         return risk
 
+    def extend(self, state: BuilderState, trajectory: Trajectory) -> list[float]:
+        """Account for a run of messages (a whole conversation, or one append); returns their risks."""
+        return [
+            self.push(
+                state,
+                float(trajectory.risk_logit[i]),
+                float(trajectory.sextortion_prob[i]),
+                trajectory.category_probs[i],
+            )
+            for i in range(len(trajectory))
+        ]
+
     def assessment(
         self, conversation_id: str, state: BuilderState, recent_risks: Sequence[float] | None = None
     ) -> Assessment:
@@ -131,6 +146,9 @@ class AssessmentBuilder:
             flagged=flagged,
             urgent=risk >= self.urgent,
             categories=dict(zip(self.categories, state.category_max, strict=True)),
+            categories_present=[
+                c for c, p in zip(self.categories, state.category_max, strict=True) if p >= CATEGORY_PRESENT
+            ],
             first_alert_index=state.first_alert_index,
             evidence=[Evidence(**e) for e in state.evidence],
             model_version=self.meta.model_version,

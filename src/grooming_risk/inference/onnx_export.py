@@ -185,7 +185,7 @@ def _export_step(model: RiskSequenceModel, path: Path) -> None:
 
     cfg = model.config
     x = torch.zeros(2, cfg.embed_dim + cfg.feature_dim)
-    h = torch.zeros(2, cfg.hidden)
+    h = torch.zeros(2, model.state_size)
     torch.onnx.export(
         _step_module(model),
         (x, h),
@@ -294,20 +294,30 @@ def export_onnx(
         raise ValueError(f"encoding {encoding!r}: expected one of {', '.join(ENCODINGS)}")
     from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
     from grooming_risk.inference.sequence_backend import build_encoder, build_sequence_model
+    from grooming_risk.model.encoder import HFMessageEncoder
+    from grooming_risk.model.lexical import LexicalEncoder
 
-    source_dir = resolve_model_uri(model_uri or default_model_uri())
+    source_dir = resolve_model_uri(model_uri or default_model_uri(prefer_export=False))
     meta, tensors = load_artifact(source_dir)
     if meta.kind != "sequence":
         raise InvalidArtifactError(
             f"{source_dir}: only sequence models can be exported to ONNX (this one is {meta.kind!r})"
         )
-    encoder = build_encoder(meta, source_dir)
+    # The lexical channel (if any) is numpy at run time: only the sentence encoder is exported.
+    built = build_encoder(meta, source_dir)
+    encoder = built.base if isinstance(built, LexicalEncoder) else built
     model = build_sequence_model(meta, tensors, source_dir)
-    tokenizer_json = Path(encoder.model_dir) / TOKENIZER_FILE
-    if not tokenizer_json.exists():
-        raise InvalidArtifactError(
-            f"{encoder.model_dir}: no {TOKENIZER_FILE}; the ONNX runtime needs a fast (Rust) tokenizer file"
-        )
+    # The bundled USE runs in numpy already (no torch): only the step graph is exported.
+    numpy_encoder = not isinstance(encoder, HFMessageEncoder)
+    if numpy_encoder:
+        encoding = "none"
+    else:
+        assert isinstance(encoder, HFMessageEncoder)
+        tokenizer_json = Path(encoder.model_dir) / TOKENIZER_FILE
+        if not tokenizer_json.exists():
+            raise InvalidArtifactError(
+                f"{encoder.model_dir}: no {TOKENIZER_FILE}; the ONNX runtime needs a fast (Rust) tokenizer file"
+            )
     out = Path(out_dir)
     if out.resolve() == source_dir.resolve():
         raise ValueError(f"{out}: choose an output directory other than the source model's")
@@ -320,23 +330,28 @@ def export_onnx(
             # The tracer warns about Python-side checks (mask length, GRU sizes) that it freezes as
             # constants; they hold for every input here, and verify_export checks the result.
             warnings.simplefilter("ignore")
-            _export_encoder(encoder, fp32)
+            if isinstance(encoder, HFMessageEncoder):
+                _export_encoder(encoder, fp32)
             _export_step(model, graphs / STEP_GRAPH)
-        if encoding == "int8":
-            _quantize_dynamic(fp32, graphs / ENCODER_GRAPH)
-        elif encoding == "compact":
-            _compact(fp32, graphs / ENCODER_GRAPH)
+        reference: dict[str, Any]
+        if numpy_encoder:
+            reference = {**(meta.encoder or {}), "runtime": "numpy"}
         else:
-            shutil.copy(fp32, graphs / ENCODER_GRAPH)
-        shutil.copy(tokenizer_json, graphs / TOKENIZER_FILE)
-        reference = {
-            **(meta.encoder or {}),
-            "embedded": True,
-            "runtime": "onnx",
-            "graph": ENCODER_GRAPH,
-            "tokenizer": TOKENIZER_FILE,
-            "quantization": ENCODINGS[encoding],
-        }
+            if encoding == "int8":
+                _quantize_dynamic(fp32, graphs / ENCODER_GRAPH)
+            elif encoding == "compact":
+                _compact(fp32, graphs / ENCODER_GRAPH)
+            else:
+                shutil.copy(fp32, graphs / ENCODER_GRAPH)
+            shutil.copy(tokenizer_json, graphs / TOKENIZER_FILE)
+            reference = {
+                **(meta.encoder or {}),
+                "embedded": True,
+                "runtime": "onnx",
+                "graph": ENCODER_GRAPH,
+                "tokenizer": TOKENIZER_FILE,
+                "quantization": ENCODINGS[encoding],
+            }
         onnx_meta = ArtifactMeta(
             kind="onnx",
             model_version=f"{meta.model_version}+onnx{'' if encoding == 'none' else '-' + encoding}",
@@ -426,7 +441,10 @@ def verify_export(
         directory=exported,
         encoding=encoding,
         size_mb=_dir_mb(exported),
-        encoder_mb=(exported / ENCODER_DIR / ENCODER_GRAPH).stat().st_size / 1e6,
+        # 0 when the encoder runs in numpy (the bundled USE) and only the step is a graph.
+        encoder_mb=graph.stat().st_size / 1e6
+        if (graph := exported / ENCODER_DIR / ENCODER_GRAPH).exists()
+        else 0.0,
         max_embedding_diff=float(np.max(np.abs(ref - got))),
         min_embedding_cosine=float(np.min(cosine)),
         max_risk_diff=risk_diff,

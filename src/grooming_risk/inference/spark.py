@@ -119,16 +119,24 @@ def conversation_column(df: DataFrame) -> Column:
     return sf.to_json(sf.struct(*[sf.col(name) for name in present]))
 
 
-def pyfunc_udf(spark: SparkSession, model: str | Path | None) -> Any:
-    """The model as a Spark UDF returning a struct of the pyfunc's output columns."""
+def pyfunc_udf(spark: SparkSession, model: str | Path | None, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """The model as a Spark UDF returning a struct of the pyfunc's output columns; the executors
+    validate conversations with `limits`, as the driver does."""
     import mlflow.pyfunc
 
+    params = {"max_messages": limits.max_messages, "max_message_chars": limits.max_message_chars}
     with mlflow_model_uri(model) as uri:
-        return mlflow.pyfunc.spark_udf(spark, uri, result_type=RESULT_TYPE, env_manager="local")
+        return mlflow.pyfunc.spark_udf(
+            spark, uri, result_type=RESULT_TYPE, env_manager="local", params=params
+        )
 
 
 def score_dataframe(
-    df: DataFrame, model_uri: str | Path | None = None, *, keep: Sequence[str] = ()
+    df: DataFrame,
+    model_uri: str | Path | None = None,
+    *,
+    keep: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DataFrame:
     """One output row per input row: `keep` columns, then conversation_id, risk, label, flagged,
     urgent, model_version and assessment (the whole `Assessment` as JSON). Lazy, like any Spark plan."""
@@ -140,7 +148,7 @@ def score_dataframe(
     missing = [name for name in keep if name not in df.columns]
     if missing:
         raise ValueError(f"keep={missing}: no such column in the DataFrame")
-    udf = pyfunc_udf(df.sparkSession, model_uri)
+    udf = pyfunc_udf(df.sparkSession, model_uri, limits)
     scored = df.select(*[sf.col(name) for name in keep], udf(conversation_column(df)).alias("_scored"))
     return scored.select(*keep, *[sf.col(f"_scored.{name}").alias(name) for name in OUTPUT_COLUMNS])
 
@@ -181,7 +189,7 @@ def score_files_with_spark(
     if input != "-" and not Path(input).exists():
         raise FileNotFoundError(f"{input}: no such file")
     session = spark or spark_session()
-    udf = pyfunc_udf(session, model)
+    udf = pyfunc_udf(session, model, limits)
     with ValidConversations(input, limits=limits, errors=errors) as records, RecordWriter(output) as writer:
         conversations = iter(records)
         while chunk := list(itertools.islice(conversations, chunk_size)):

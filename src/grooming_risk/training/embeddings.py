@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from grooming_risk.contract.conversation import Conversation
-from grooming_risk.model.encoder import HFMessageEncoder
+from grooming_risk.model.encoder import MessageEncoder
 from grooming_risk.model.features import conversation_features
 from grooming_risk.text.normalize import normalize
 
@@ -28,12 +28,13 @@ def text_key(text: str) -> str:
 class EmbeddingTable:
     """text hash -> vector, backed by one safetensors file per (encoder, max_length)."""
 
-    def __init__(self, encoder: HFMessageEncoder, cache_dir: Path | None) -> None:
+    def __init__(self, encoder: MessageEncoder, cache_dir: Path | None) -> None:
         self.encoder = encoder
         self.vectors: dict[str, np.ndarray] = {}
         self.path: Path | None = None
         if cache_dir is not None:
-            tag = f"{encoder.digest[:16]}-len{encoder.settings.max_length}"
+            ref = encoder.reference()
+            tag = f"{str(ref['weights_sha256'])[:16]}-len{ref['max_length']}"
             self.path = Path(cache_dir) / "embeddings" / f"{tag}.safetensors"
             self._load()
 

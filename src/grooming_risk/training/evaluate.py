@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from grooming_risk.contract.conversation import Conversation
-from grooming_risk.evaluation.report import CATEGORY_PRESENT
 from grooming_risk.io.formats import dataset_name
 from grooming_risk.training.config import DEFAULT_CACHE_DIR
 from grooming_risk.training.tracking import configure_tracking, log_dataset
@@ -119,9 +118,7 @@ def _write_prediction_rows(preds: Sequence[Any], report: EvaluationReport, path:
                 "predicted_label": p.predicted_label,
                 "first_alert_index": warnings.get(p.conversation_id),
                 "true_categories": sorted(p.true_categories),
-                "predicted_categories": sorted(
-                    c for c, v in p.category_probs.items() if v >= CATEGORY_PRESENT
-                ),
+                "predicted_categories": sorted(p.present()),
             }
             handle.write(json.dumps(row) + "\n")
 
@@ -136,13 +133,16 @@ def evaluate_sets(
     """Evaluate on each named set and log metrics tables and plots under `prefix/<set>/` in MLflow."""
     import mlflow
 
+    from grooming_risk.evaluation.predictions import labels_and_scores
     from grooming_risk.evaluation.report import evaluate_predictions
 
     reports = {}
+    scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, conversations in sets.items():
         preds = predictions(scorer, conversations)
         report = evaluate_predictions(preds, scorer.thresholds)
         reports[name] = report
+        scores[name] = labels_and_scores(preds)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             for path in _plots(report, preds, out, sample_curves):
@@ -154,7 +154,39 @@ def evaluate_sets(
             for file in ("report.md", "per_category.json", "thresholds.json", "predictions.jsonl"):
                 mlflow.log_artifact(str(out / file), f"{prefix}/{name}")
         log.info("%s: %d conversations evaluated", name, len(conversations))
+    if REAL_REFERENCE in scores:
+        add_platform_operating_point(reports, scores, REAL_REFERENCE)
     return reports
+
+
+# The real-chat validation slice sets the platform's operating point (a validation set: it may
+# choose, and figures at this point on other sets are reports).
+REAL_REFERENCE = "real_val"
+PLATFORM_FLAGGED_SHARE = 0.01
+
+
+def platform_threshold(real_scores: np.ndarray, share: float = PLATFORM_FLAGGED_SHARE) -> float:
+    """The lowest threshold at which at most `share` of these (benign, real) chats score above it."""
+    ordered = np.sort(np.asarray(real_scores, dtype=float))[::-1]
+    k = int(np.floor(share * len(ordered)))
+    return float(ordered[k]) if k < len(ordered) else float("-inf")
+
+
+def add_platform_operating_point(
+    reports: Mapping[str, EvaluationReport],
+    scores: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    reference: str = REAL_REFERENCE,
+) -> None:
+    """`recall_at_real_1pct` on every set with risky chats: recall when the threshold flags 1% of
+    the real-chat validation slice (what a platform can afford), and that threshold itself."""
+    threshold = platform_threshold(scores[reference][1])
+    for name, (labels, values) in scores.items():
+        report = reports[name]
+        report.metrics["real_1pct_threshold"] = threshold
+        positives = values[labels == 1]
+        report.metrics["recall_at_real_1pct"] = (
+            float((positives > threshold).mean()) if positives.size else np.nan
+        )
 
 
 def _fmt(value: float) -> str:

@@ -131,6 +131,13 @@ class Trainer:
             cat_mask.sum().clamp(min=1) * out["category_logits"].shape[-1]
         )
         loss = risk_loss + self.cfg.type_weight * type_loss + self.cfg.category_weight * cat_loss
+        if "evidence_logit" in out:
+            # Which messages carry a warning sign, where the data says (the same mask as categories).
+            ev_mask = stack("category_mask") * mask
+            ev_loss = (
+                self.bce(out["evidence_logit"], target("evidence")) * ev_mask
+            ).sum() / ev_mask.sum().clamp(min=1)
+            loss = loss + self.cfg.evidence_weight * ev_loss
         last = (lengths - 1).to(self.device)
         final_logits = out["risk_logit"][torch.arange(len(batch)), last]
         return loss, final_logits.detach().cpu(), torch.tensor([float(e.targets.risk[-1]) for e in batch])

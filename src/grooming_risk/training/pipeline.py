@@ -22,8 +22,9 @@ from grooming_risk.model.artifact import (
     Thresholds,
     save_artifact,
 )
-from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder, weights_digest
-from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, conversation_features
+from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder, open_encoder, weights_digest
+from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, conversation_features, sequence_inputs
+from grooming_risk.model.lexical import LexicalEncoder
 from grooming_risk.training.config import TrainConfig, flatten
 from grooming_risk.training.datasets import Datasets, load_datasets
 from grooming_risk.training.embeddings import EmbeddingTable
@@ -83,23 +84,26 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
 
     seed_everything(cfg.training.seed)
     device = pick_device(cfg.training.device)
-    encoder = HFMessageEncoder(
+    encoder = open_encoder(
         EncoderSettings(
             name=cfg.encoder.name, max_length=cfg.encoder.max_length, batch_size=cfg.encoder.batch_size
         )
     )
+    lexical = cfg.encoder.lexical_dim
     model = RiskSequenceModel(
         SequenceModelConfig(
-            embed_dim=encoder.dim,
+            embed_dim=encoder.dim + lexical,
             feature_dim=FEATURE_DIM,
             n_categories=len(RISK_CATEGORIES),
             hidden=cfg.model.hidden,
             dropout=cfg.model.dropout,
+            score=cfg.model.score,
         )
     )
 
     table: EmbeddingTable | None = None
     if cfg.encoder.finetune:
+        assert isinstance(encoder, HFMessageEncoder)  # the config refuses fine-tuning anything else
         encoder.model.to(device).train()
 
         def examples(convs: list[Conversation]) -> list[Example]:
@@ -146,7 +150,12 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         metrics_cb({"encode_seconds": time.perf_counter() - started, "encoded_messages": float(encoded)})
 
         def examples(convs: list[Conversation]) -> list[Example]:
-            inputs = table.conversation_inputs(convs)
+            assert table is not None
+            inputs = (
+                sequence_inputs(LexicalEncoder(table.as_encoder(), lexical), convs)
+                if lexical
+                else table.conversation_inputs(convs)
+            )
             return [
                 Example(inputs=x, targets=conversation_targets(c)) for x, c in zip(inputs, convs, strict=True)
             ]
@@ -166,9 +175,12 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     model = trainer.model.cpu().eval()
 
     encoder_ref = encoder.reference()
+    if lexical:
+        encoder_ref["lexical_dim"] = lexical
     encoder_dir: Path | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if cfg.encoder.finetune:
+        assert isinstance(encoder, HFMessageEncoder)
         encoder.model.cpu().eval()
         tmp = tempfile.TemporaryDirectory()
         encoder_dir = Path(tmp.name)
@@ -181,15 +193,18 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
                 "finetuned_from": cfg.encoder.name,
             }
         )
-    elif encoder.settings.name.startswith("bundled:"):
+    elif cfg.encoder.name.startswith("bundled:"):
         encoder_ref["embedded"] = False
     else:
         # A local encoder directory travels inside the artifact so the model works on other machines.
+        assert isinstance(encoder, HFMessageEncoder)
         encoder_dir = encoder.model_dir
         encoder_ref["embedded"] = True
 
     # Reuse the vectors computed for training when scoring val (and later test / hand-written).
-    fast_encoder = table.as_encoder() if table is not None else encoder
+    fast_encoder: Any = table.as_encoder() if table is not None else encoder
+    if lexical:
+        fast_encoder = LexicalEncoder(fast_encoder, lexical)
     backend = SequenceBackend(model, fast_encoder)
     logits, labels = _final_logits_and_labels(backend.trajectories(data.tuning), data.tuning)
     calibration, thresholds = _calibrate(cfg, logits, labels, len(data.real_val))

@@ -24,6 +24,7 @@ class Targets:
     type_mask: np.ndarray  # [n] 1 where the type target applies
     categories: np.ndarray  # [n, C] multi-hot
     category_mask: np.ndarray  # [n] 1 where categories are annotated
+    evidence: np.ndarray  # [n] 1 where the message carries any warning sign (where annotated)
 
 
 def conversation_targets(conversation: Conversation) -> Targets:
@@ -47,4 +48,5 @@ def conversation_targets(conversation: Conversation) -> Targets:
         type_mask=risk.copy(),
         categories=categories,
         category_mask=np.full(n, float(annotated), dtype=np.float32),
+        evidence=categories.max(axis=1) if n else np.zeros(0, dtype=np.float32),
     )

@@ -146,14 +146,11 @@ def category_title(name: str) -> str:
     return name.replace("_", " ")
 
 
-def risk_level(risk: float | None) -> str:
-    if risk is None:
-        return "none"
-    if risk >= 0.8:
+def risk_level(flagged: bool, urgent: bool) -> str:
+    """The scorer's decisions as a colour band (no threshold is applied here)."""
+    if urgent:
         return "high"
-    if risk >= 0.5:
-        return "medium"
-    return "low"
+    return "medium" if flagged else "low"
 
 
 def redaction_lines(length: int) -> list[int]:

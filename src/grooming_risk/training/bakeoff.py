@@ -1,0 +1,208 @@
+"""The model bake-off: several candidate configs, several seeds each, one MLflow experiment, and a
+default chosen by a rule written down (in the bake-off config) before anything is trained.
+
+The rule reads validation metrics only: the unseen-writer validation set (`val`) and the real-chat
+validation slice (`real_val`). Every other set (hand-written, real-chat test) is reported beside
+the choice and never enters it.
+
+    grooming-risk bakeoff --config configs/bakeoff.yaml
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from grooming_risk.training.config import ConfigError, load_config
+
+log = logging.getLogger(__name__)
+
+# Sets the rule may read (validation); anything else is for reporting only.
+SELECTABLE_PREFIXES = ("val_", "real_val_")
+
+
+class Rule(BaseModel):
+    """How the default is chosen, from means over seeds of validation metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    primary: str = Field(description="Metric to maximise, e.g. val_recall_at_real_1pct.")
+    tie_margin: float = Field(default=0.01, ge=0, description="Candidates this close to the best tie.")
+    tie_break: str = Field(description="Among tied candidates, maximise this metric (e.g. val_roc_auc).")
+    max_real_review_share: float = Field(
+        ge=0, le=1, description="Eligible only if real_val_review_flagged_share is at most this."
+    )
+    max_real_urgent_share: float = Field(
+        ge=0, le=1, description="Eligible only if real_val_urgent_flagged_share is at most this."
+    )
+
+    @field_validator("primary", "tie_break")
+    @classmethod
+    def _validation_only(cls, value: str) -> str:
+        if not value.startswith(SELECTABLE_PREFIXES):
+            raise ValueError(
+                f"{value!r}: the rule may only read validation metrics ({', '.join(SELECTABLE_PREFIXES)}...)"
+            )
+        return value
+
+
+class Candidate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    config: Path
+    set: list[str] = Field(default_factory=list, description="Overrides, as `grooming-risk train --set`.")
+
+
+class BakeoffConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: str = "grooming-risk-bakeoff"
+    seeds: list[int] = Field(min_length=1)
+    output_dir: Path = Path("artifacts/bakeoff")
+    rule: Rule
+    candidates: dict[str, Candidate] = Field(min_length=2)
+    report_metrics: list[str] = Field(default_factory=list, description="Columns of the result table.")
+
+
+def load_bakeoff(path: str | Path) -> BakeoffConfig:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return BakeoffConfig.model_validate(raw)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+@dataclass
+class CandidateResult:
+    name: str
+    runs: list[dict[str, float]] = field(default_factory=list)
+
+    def mean(self, metric: str) -> float:
+        values = [r[metric] for r in self.runs if metric in r and math.isfinite(r[metric])]
+        return statistics.fmean(values) if values else math.nan
+
+    def spread(self, metric: str) -> float:
+        values = [r[metric] for r in self.runs if metric in r and math.isfinite(r[metric])]
+        return statistics.pstdev(values) if len(values) > 1 else 0.0
+
+
+def choose(results: list[CandidateResult], rule: Rule) -> tuple[str | None, list[str]]:
+    """The rule applied to means over seeds; returns the winner (None if none is eligible) and why."""
+    why: list[str] = []
+    eligible = []
+    for r in results:
+        review, urgent = r.mean("real_val_review_flagged_share"), r.mean("real_val_urgent_flagged_share")
+        if review <= rule.max_real_review_share and urgent <= rule.max_real_urgent_share:
+            eligible.append(r)
+        else:
+            why.append(
+                f"{r.name}: not eligible (real_val flags {review:.2%} at review, {urgent:.2%} urgent; "
+                f"limits {rule.max_real_review_share:.2%}, {rule.max_real_urgent_share:.2%})"
+            )
+    if not eligible:
+        return None, [*why, "no candidate is eligible"]
+    best = max(r.mean(rule.primary) for r in eligible)
+    tied = [r for r in eligible if r.mean(rule.primary) >= best - rule.tie_margin]
+    winner = max(tied, key=lambda r: r.mean(rule.tie_break))
+    why.append(
+        f"best {rule.primary} {best:.3f}; within {rule.tie_margin}: {', '.join(r.name for r in tied)}; "
+        f"highest {rule.tie_break} among them: {winner.name}"
+    )
+    return winner.name, why
+
+
+def run_bakeoff(
+    cfg: BakeoffConfig, *, only: list[str] | None = None
+) -> tuple[list[CandidateResult], str | None]:
+    """Train every candidate with every seed (one MLflow run each, one experiment), then choose."""
+    from grooming_risk.training.pipeline import train
+
+    results = []
+    for name, candidate in cfg.candidates.items():
+        if only and name not in only:
+            continue
+        result = CandidateResult(name)
+        for seed in cfg.seeds:
+            train_cfg = load_config(
+                candidate.config,
+                [
+                    *candidate.set,
+                    f"name=bakeoff-{name}",
+                    f"training.seed={seed}",
+                    f"output_dir={cfg.output_dir / f'{name}-seed{seed}'}",
+                    f"mlflow.experiment={cfg.experiment}",
+                    "mlflow.register_model=false",
+                    "mlflow.log_model=false",
+                ],
+            )
+            started = time.perf_counter()
+            log.info("bake-off: %s, seed %d", name, seed)
+            metrics = train(train_cfg)
+            metrics["wall_seconds"] = time.perf_counter() - started
+            result.runs.append(metrics)
+        results.append(result)
+    winner, why = choose(results, cfg.rule)
+    write_summary(cfg, results, winner, why)
+    return results, winner
+
+
+def summary_table(cfg: BakeoffConfig, results: list[CandidateResult], winner: str | None) -> str:
+    """Markdown: one row per candidate, mean ± spread over seeds; validation columns are marked."""
+    metrics = cfg.report_metrics or [cfg.rule.primary, cfg.rule.tie_break]
+    header = [
+        "candidate",
+        *[f"{m} (validation)" if m.startswith(SELECTABLE_PREFIXES) else m for m in metrics],
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in results:
+        cells = [f"**{r.name}** (chosen)" if r.name == winner else r.name]
+        for m in metrics:
+            mean, spread = r.mean(m), r.spread(m)
+            cells.append("n/a" if math.isnan(mean) else f"{mean:.3f} ± {spread:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_summary(
+    cfg: BakeoffConfig, results: list[CandidateResult], winner: str | None, why: list[str]
+) -> Path:
+    cfg.output_dir.mkdir(parents=True, exist_ok=True)
+    table = summary_table(cfg, results, winner)
+    text = "\n".join(
+        [
+            "# Bake-off",
+            "",
+            f"Seeds {cfg.seeds}; rule (fixed before the run): maximise the mean of `{cfg.rule.primary}` "
+            f"among candidates that flag at most {cfg.rule.max_real_review_share:.2%} (review) and "
+            f"{cfg.rule.max_real_urgent_share:.2%} (urgent) of the real-chat validation slice; within "
+            f"{cfg.rule.tie_margin} of the best, the highest `{cfg.rule.tie_break}`.",
+            "",
+            table,
+            "",
+            *[f"- {line}" for line in why],
+            "",
+        ]
+    )
+    path = cfg.output_dir / "BAKEOFF.md"
+    path.write_text(text, encoding="utf-8")
+    (cfg.output_dir / "bakeoff.json").write_text(
+        json.dumps(
+            {"winner": winner, "why": why, "runs": {r.name: r.runs for r in results}}, indent=2, default=_json
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _json(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else str(value)

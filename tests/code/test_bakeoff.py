@@ -1,0 +1,74 @@
+"""The bake-off's rule: validation metrics only, eligibility by real-chat false alarms, ties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grooming_risk.training.bakeoff import CandidateResult, Rule, choose, load_bakeoff, summary_table
+from grooming_risk.training.config import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+RULE = Rule(
+    primary="val_recall_at_real_1pct",
+    tie_margin=0.01,
+    tie_break="val_roc_auc",
+    max_real_review_share=0.005,
+    max_real_urgent_share=0.001,
+)
+
+
+def _result(
+    name: str, recall: float, auc: float, review: float = 0.001, urgent: float = 0.0
+) -> CandidateResult:
+    runs = [
+        {
+            "val_recall_at_real_1pct": recall + d,
+            "val_roc_auc": auc,
+            "real_val_review_flagged_share": review,
+            "real_val_urgent_flagged_share": urgent,
+            "handwritten_roc_auc": 0.99,  # reported, never read by the rule
+        }
+        for d in (-0.002, 0.0, 0.002)
+    ]
+    return CandidateResult(name, runs)
+
+
+def test_the_best_eligible_candidate_wins() -> None:
+    winner, why = choose(
+        [_result("a", 0.80, 0.95), _result("b", 0.90, 0.90), _result("c", 0.99, 0.99, review=0.02)], RULE
+    )
+    assert winner == "b"
+    assert any("c: not eligible" in line for line in why)
+
+
+def test_a_tie_is_broken_by_the_tie_break_metric() -> None:
+    winner, _ = choose([_result("a", 0.900, 0.95), _result("b", 0.905, 0.90)], RULE)
+    assert winner == "a"
+
+
+def test_none_eligible_chooses_none() -> None:
+    winner, why = choose([_result("a", 0.9, 0.9, urgent=0.01)], RULE)
+    assert winner is None
+    assert why[-1] == "no candidate is eligible"
+
+
+def test_the_rule_refuses_to_read_a_report_only_set() -> None:
+    with pytest.raises(ValueError, match="may only read validation metrics"):
+        Rule(**{**RULE.model_dump(), "primary": "handwritten_roc_auc"})
+
+
+def test_the_shipped_bakeoff_config_loads_and_names_real_configs(tmp_path: Path) -> None:
+    cfg = load_bakeoff(ROOT / "configs" / "bakeoff.yaml")
+    assert len(cfg.candidates) >= 4
+    assert len(cfg.seeds) == 3
+    for candidate in cfg.candidates.values():
+        assert (ROOT / candidate.config).exists()
+    table = summary_table(cfg, [_result("gru-minilm", 0.8, 0.9)], "gru-minilm")
+    assert "val_recall_at_real_1pct (validation)" in table
+    assert "handwritten_roc_auc |" in table or "handwritten_roc_auc" in table
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seeds: []\n")
+    with pytest.raises(ConfigError):
+        load_bakeoff(bad)
