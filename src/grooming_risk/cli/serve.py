@@ -152,6 +152,7 @@ def _serve_workers(settings: object, workers: int, host: str, port: int, log_lev
 
     import uvicorn
 
+    from grooming_risk.inference.onnx_backend import THREADS_ENV
     from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
     from grooming_risk.service.app import SETTINGS_ENV
     from grooming_risk.service.auth import KeyFileError, keyring_for
@@ -166,6 +167,11 @@ def _serve_workers(settings: object, workers: int, host: str, port: int, log_lev
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     os.environ[SETTINGS_ENV] = settings.model_copy(update={"model": str(model_dir)}).model_dump_json()
+    # Each worker's model gets its share of the cores, not all of them (oversubscription costs more
+    # than it gains); torch reads the same variable through OMP_NUM_THREADS.
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ.setdefault(THREADS_ENV, share)
+    os.environ.setdefault("OMP_NUM_THREADS", share)
     err.print(
         f"{workers} workers serving {model_dir} on http://{host}:{port} (each loads the model; see /readyz)"
     )

@@ -12,6 +12,7 @@ onnxruntime alone (the test runs this module with both imports blocked).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
+# Threads per onnxruntime session; `serve --workers N` sets it to cores / N so that N worker
+# processes do not each start a thread per core and fight over them.
+THREADS_ENV = "GROOMING_RISK_THREADS"
+
+
 def _session(path: Path, threads: int | None) -> Any:
+    threads = threads or int(os.environ.get(THREADS_ENV, "0") or 0) or None
     try:
         import onnxruntime as ort
     except ImportError as exc:  # pragma: no cover - depends on the install
