@@ -152,10 +152,29 @@ def promote(
 def bakeoff(
     config: Path = typer.Option(Path("configs/bakeoff.yaml"), "--config", "-c", help="Bake-off config."),
     only: list[str] = typer.Option([], "--only", help="Train only these candidates (repeatable)."),
+    report_only: bool = typer.Option(
+        False,
+        "--report-only",
+        help="Train nothing: rebuild the choice and report from the experiment's MLflow runs.",
+    ),
+    speed_data: Path | None = typer.Option(
+        Path("data/real/chitchat.test.jsonl"),
+        "--speed-data",
+        help="Measure each candidate's ONNX batch and streaming speed on the first 200 conversations "
+        "of this file (speed only; never chooses). Empty to skip.",
+    ),
 ) -> None:
     """Train every candidate of a bake-off with every seed (one MLflow experiment) and choose the default
     by the config's rule, on validation data only. Writes BAKEOFF.md and bakeoff.json to its output_dir."""
-    from grooming_risk.training.bakeoff import load_bakeoff, run_bakeoff, summary_table
+    from grooming_risk.training.bakeoff import (
+        add_speeds,
+        choose,
+        load_bakeoff,
+        results_from_mlflow,
+        run_bakeoff,
+        summary_table,
+        write_summary,
+    )
     from grooming_risk.training.config import ConfigError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -164,7 +183,14 @@ def bakeoff(
         unknown = sorted(set(only) - set(cfg.candidates))
         if unknown:
             raise ConfigError(f"--only {unknown}: not candidates of {config} ({', '.join(cfg.candidates)})")
-        results, winner = run_bakeoff(cfg, only=only or None)
+        if report_only:
+            results = results_from_mlflow(cfg)
+        else:
+            results, _ = run_bakeoff(cfg, only=only or None)
+        if speed_data and str(speed_data) and speed_data.exists():
+            add_speeds(cfg, results, speed_data)
+        winner, why = choose(results, cfg.rule)
+        write_summary(cfg, results, winner, why)
     except ConfigError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -66,7 +66,9 @@ class LexicalEncoder:
         unique = list(dict.fromkeys(texts))
         index = {t: i for i, t in enumerate(unique)}
         lexical = hashed_ngrams(unique, self.lexical_dim)[[index[t] for t in texts]]
-        return np.concatenate([self.base.encode(texts), lexical.reshape(len(texts), self.lexical_dim)], axis=1)
+        return np.concatenate(
+            [self.base.encode(texts), lexical.reshape(len(texts), self.lexical_dim)], axis=1
+        )
 
 
 def with_lexical(encoder: Any, reference: dict[str, Any] | None) -> MessageEncoder:

@@ -26,6 +26,8 @@ from grooming_risk.training.config import ConfigError, load_config
 
 log = logging.getLogger(__name__)
 
+# Measured once per candidate (first seed) by `add_speeds`, reported beside quality.
+SPEED_COLUMNS = ("onnx_messages_per_s", "stream_ms_per_message")
 # Sets the rule may read (validation); anything else is for reporting only.
 SELECTABLE_PREFIXES = ("val_", "real_val_")
 
@@ -155,9 +157,87 @@ def run_bakeoff(
     return results, winner
 
 
+def results_from_mlflow(cfg: BakeoffConfig) -> list[CandidateResult]:
+    """The bake-off's runs as MLflow holds them (the latest finished run per candidate and seed):
+    a report can be rebuilt, or speeds added, without training again."""
+    import mlflow
+
+    from grooming_risk.training.tracking import configure_tracking
+
+    configure_tracking(cfg.experiment)
+    runs = mlflow.search_runs(
+        experiment_names=[cfg.experiment], output_format="list", order_by=["start_time DESC"]
+    )
+    results = []
+    for name in cfg.candidates:
+        by_seed: dict[int, dict[str, float]] = {}
+        for run in runs:
+            if run.info.run_name != f"bakeoff-{name}" or run.info.status != "FINISHED":
+                continue
+            seed = int(run.data.params.get("training.seed", -1))
+            if seed in cfg.seeds and seed not in by_seed:
+                by_seed[seed] = dict(run.data.metrics)
+        if by_seed:
+            results.append(CandidateResult(name, [by_seed[s] for s in sorted(by_seed)]))
+    return results
+
+
+def measure_speed(
+    artifact_dir: Path, conversations: list[Any], stream_messages: int = 200
+) -> dict[str, float]:
+    """Speed on the ONNX path: export (int8 encoder graph, or the numpy USE), then batch messages/s
+    on `conversations` and milliseconds per message streamed one at a time."""
+    import tempfile
+
+    from grooming_risk.inference.onnx_export import export_onnx
+    from grooming_risk.inference.scorer import RiskScorer
+
+    with tempfile.TemporaryDirectory(prefix="grooming-risk-bakeoff-") as tmp:
+        export_onnx(artifact_dir, Path(tmp) / "onnx")
+        scorer = RiskScorer.load(Path(tmp) / "onnx")
+        scorer.score(conversations[:2])  # warm-up: sessions, allocations
+        n_messages = sum(len(c.messages) for c in conversations)
+        started = time.perf_counter()
+        scorer.score(conversations)
+        batch_s = time.perf_counter() - started
+        streamed, stream_s = 0, 0.0
+        for conversation in conversations:
+            session = scorer.stream(conversation.conversation_id + "-stream")
+            for message in conversation.messages:
+                if streamed >= stream_messages:
+                    break
+                # A new text each time: the encoder's cache would otherwise answer the repeats.
+                started = time.perf_counter()
+                session.add(message.model_copy(update={"text": f"{message.text} #{streamed}"}))
+                stream_s += time.perf_counter() - started
+                streamed += 1
+    return {
+        "onnx_messages_per_s": n_messages / batch_s,
+        "stream_ms_per_message": 1000 * stream_s / max(streamed, 1),
+    }
+
+
+def add_speeds(cfg: BakeoffConfig, results: list[CandidateResult], data: Path, n: int = 200) -> None:
+    """Measure each candidate's first seed on the first `n` conversations of `data` (speed only)."""
+    from itertools import islice
+
+    from grooming_risk.io.readers import read_conversations
+
+    conversations = list(islice(read_conversations(data), n))
+    for result in results:
+        directory = cfg.output_dir / f"{result.name}-seed{cfg.seeds[0]}"
+        if not directory.exists():
+            continue
+        log.info("bake-off: speed of %s", result.name)
+        speed = measure_speed(directory, conversations)
+        for run in result.runs:
+            run.update(speed)
+
+
 def summary_table(cfg: BakeoffConfig, results: list[CandidateResult], winner: str | None) -> str:
     """Markdown: one row per candidate, mean ± spread over seeds; validation columns are marked."""
-    metrics = cfg.report_metrics or [cfg.rule.primary, cfg.rule.tie_break]
+    metrics = list(cfg.report_metrics or [cfg.rule.primary, cfg.rule.tie_break])
+    metrics += [m for m in SPEED_COLUMNS if any(m in run for r in results for run in r.runs)]
     header = [
         "candidate",
         *[f"{m} (validation)" if m.startswith(SELECTABLE_PREFIXES) else m for m in metrics],
@@ -167,7 +247,12 @@ def summary_table(cfg: BakeoffConfig, results: list[CandidateResult], winner: st
         cells = [f"**{r.name}** (chosen)" if r.name == winner else r.name]
         for m in metrics:
             mean, spread = r.mean(m), r.spread(m)
-            cells.append("n/a" if math.isnan(mean) else f"{mean:.3f} ± {spread:.3f}")
+            if math.isnan(mean):
+                cells.append("n/a")
+            elif m in SPEED_COLUMNS or m.endswith("_seconds"):
+                cells.append(f"{mean:,.1f}")
+            else:
+                cells.append(f"{mean:.3f} ± {spread:.3f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
