@@ -167,6 +167,10 @@ class TrainConfig(_Section):
     output_dir: Path = Field(description="Where the model artifact directory is written.")
     cache_dir: Path = Field(default=DEFAULT_CACHE_DIR, description="Message-embedding cache.")
     sample_curves: int = Field(default=6, ge=0, description="Risk-over-messages curves to plot (ids only).")
+    bakeoff_report: Path | None = Field(
+        default=Path("artifacts/bakeoff/BAKEOFF.md"),
+        description="A bake-off summary (`grooming-risk bakeoff`) to include in the model card, if it exists.",
+    )
 
     @model_validator(mode="after")
     def _finetune_needs_sequence(self) -> TrainConfig:

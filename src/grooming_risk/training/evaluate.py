@@ -18,6 +18,7 @@ import numpy as np
 
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.io.formats import dataset_name
+from grooming_risk.model.encoder import BUNDLED_USE
 from grooming_risk.training.config import DEFAULT_CACHE_DIR
 from grooming_risk.training.tracking import configure_tracking, log_dataset
 
@@ -45,6 +46,7 @@ HEADLINE = (
     "erde50",
     "ece",
     "brier",
+    "recall_at_real_1pct",
     "review_flagged_share",
     "urgent_flagged_share",
 )
@@ -242,15 +244,25 @@ def write_model_card(
         lines += ["", "## False alarms on real chats", "", *alarms]
     for name, report in reports.items():
         lines += ["", f"### {set_title(name)}", "", report.to_markdown()]
+    if cfg.bakeoff_report is not None and Path(cfg.bakeoff_report).exists():
+        body = Path(cfg.bakeoff_report).read_text(encoding="utf-8").split("\n", 1)[-1].strip()
+        lines += ["", "## Model selection (bake-off)", "", f"From `{cfg.bakeoff_report}`:", "", body]
+    encoder_name = str((meta.encoder or {}).get("name", "none"))
+    multilingual = encoder_name == BUNDLED_USE
     lines += [
         "",
         "## Limits",
         "- Trained on generated conversations (many writers), real benign chats (Chit-Chat Challenge corpus) and",
         "  warning signs woven into real chats; risk is expressed through behavioural warning signs only, and real",
         "  offenders adapt. The hand-written sets are the check on generalisation; they are small (wide intervals).",
-        f"- Encoder `{(meta.encoder or {}).get('name', 'none')}`: all-MiniLM-L6-v2 is English-only, so Spanish,",
-        "  French and German risk is mostly missed until a multilingual encoder is used. Messages are truncated to "
-        f"{(meta.encoder or {}).get('max_length', 'n/a')} tokens.",
+        f"- Encoder `{encoder_name}`: "
+        + (
+            "multilingual (16 languages); languages other than English, Spanish, French and German are untested."
+            if multilingual
+            else "English-only, so Spanish, French and German risk rests on the features and what the encoder "
+            "shares across languages. Messages are truncated to "
+            f"{(meta.encoder or {}).get('max_length', 'n/a')} tokens."
+        ),
         "- Scores are calibrated on the validation distribution; platforms should re-fit thresholds on their own",
         "  reviewed data (reviewer decisions flow back through `grooming-risk review export-labels`).",
     ]
