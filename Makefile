@@ -108,8 +108,8 @@ $(MODELS)/default-onnx/grooming_risk.json: $(MODELS)/default/grooming_risk.json
 
 onnx: $(MODELS)/default-onnx/grooming_risk.json  ## int8 ONNX export of the default model: on-device and the fast CPU path.
 
-bakeoff: data  ## Model bake-off: configs/bakeoff.yaml's candidates x 3 seeds, chosen on validation only (~1 h on 2 cores).
-	$(GR) bakeoff --config configs/bakeoff.yaml
+bakeoff: data  ## Model bake-off: configs/bakeoff/model_v2.yaml's candidates x 3 seeds, chosen on validation only (~1 h on 2 cores).
+	$(GR) bakeoff --config configs/bakeoff/model_v2.yaml
 
 benchmark: train  ## Throughput, latency, ONNX export and eSPD comparison of the default model: one table.
 	$(BIN)/python benchmarks/benchmark.py --onnx-export --json artifacts/benchmark.json

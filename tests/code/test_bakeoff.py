@@ -60,7 +60,7 @@ def test_the_rule_refuses_to_read_a_report_only_set() -> None:
 
 
 def test_the_shipped_bakeoff_config_loads_and_names_real_configs(tmp_path: Path) -> None:
-    cfg = load_bakeoff(ROOT / "configs" / "bakeoff.yaml")
+    cfg = load_bakeoff(ROOT / "configs" / "bakeoff" / "model_v2.yaml")
     assert len(cfg.candidates) >= 4
     assert len(cfg.seeds) == 3
     for candidate in cfg.candidates.values():

@@ -150,7 +150,9 @@ def promote(
 
 
 def bakeoff(
-    config: Path = typer.Option(Path("configs/bakeoff.yaml"), "--config", "-c", help="Bake-off config."),
+    config: Path = typer.Option(
+        Path("configs/bakeoff/model_v2.yaml"), "--config", "-c", help="Bake-off config."
+    ),
     only: list[str] = typer.Option([], "--only", help="Train only these candidates (repeatable)."),
     report_only: bool = typer.Option(
         False,

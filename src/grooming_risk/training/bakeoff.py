@@ -5,7 +5,7 @@ The rule reads validation metrics only: the unseen-writer validation set (`val`)
 validation slice (`real_val`). Every other set (hand-written, real-chat test) is reported beside
 the choice and never enters it.
 
-    grooming-risk bakeoff --config configs/bakeoff.yaml
+    grooming-risk bakeoff --config configs/bakeoff/model_v2.yaml
 """
 
 from __future__ import annotations
