@@ -47,6 +47,7 @@ def _example(n: int) -> Example:
         type_mask=np.zeros(n, np.float32),
         categories=np.zeros((n, 2), np.float32),
         category_mask=np.zeros(n, np.float32),
+        evidence=np.zeros(n, np.float32),
     )
     return Example(inputs=np.zeros((n, EMBED + FEATURES), np.float32), targets=targets)
 
