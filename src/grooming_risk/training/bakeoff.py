@@ -274,6 +274,16 @@ def write_summary(
             table,
             "",
             *[f"- {line}" for line in why],
+            *[
+                f"- {name}: not in this report (no finished run of seeds {cfg.seeds} in the experiment)"
+                for name in cfg.candidates
+                if name not in {r.name for r in results}
+            ],
+            *[
+                f"- {r.name}: {len(r.runs)} of {len(cfg.seeds)} seeds finished"
+                for r in results
+                if len(r.runs) < len(cfg.seeds)
+            ],
             "",
         ]
     )
