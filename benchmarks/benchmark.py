@@ -167,8 +167,8 @@ def token_stats(model: str, convs: Sequence[Conversation]) -> dict[str, float]:
 
     scorer = RiskScorer.load(model)
     encoder = getattr(scorer.backend, "encoder", None)
-    if encoder is None:
-        return {}
+    if encoder is None or not (hasattr(encoder, "token_counts") or hasattr(encoder, "tokenizer")):
+        return {}  # no subword tokenizer (the bundled USE): nothing to count
     texts = [normalize(m.text).text for c in convs for m in c.messages]
     max_length = int((scorer.meta.encoder or {}).get("max_length", 64))
     if hasattr(encoder, "token_counts"):
@@ -224,6 +224,14 @@ def dir_mb(path: Path) -> float:
 
 
 # eSPD -------------------------------------------------------------------------------------------
+
+
+def _hf_encoder(model: str) -> bool:
+    from grooming_risk.inference.scorer import resolve_model_uri
+    from grooming_risk.model.artifact import read_meta
+    from grooming_risk.model.encoder import BUNDLED_USE
+
+    return (read_meta(resolve_model_uri(model)).encoder or {}).get("name") != BUNDLED_USE
 
 
 def espd_encoder(model: str) -> Any:
@@ -701,6 +709,13 @@ def table(results: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cores = os.cpu_count() or 0
+    if not args.skip_espd and not _hf_encoder(args.model):
+        # eSPD re-encodes windows of up to 512 subword tokens: a transformer protocol.
+        print(
+            "[benchmark] the model's encoder is not a Hugging Face transformer: eSPD phases skipped",
+            file=sys.stderr,
+        )
+        args.skip_espd = True
     results: dict[str, Any] = {
         "model": args.model,
         "data": args.data,
