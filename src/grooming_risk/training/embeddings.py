@@ -15,10 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from grooming_risk.contract.conversation import Conversation
 from grooming_risk.model.encoder import MessageEncoder
-from grooming_risk.model.features import conversation_features
-from grooming_risk.text.normalize import normalize
 
 
 def text_key(text: str) -> str:
@@ -74,16 +71,6 @@ class EmbeddingTable:
 
     def as_encoder(self) -> TableEncoder:
         return TableEncoder(self)
-
-    def conversation_inputs(self, conversations: Sequence[Conversation]) -> list[np.ndarray]:
-        """[n_messages, dim + features] per conversation, from cached vectors."""
-        texts = [normalize(m.text).text for c in conversations for m in c.messages]
-        self.ensure(texts)
-        out = []
-        for conv in conversations:
-            vecs = np.stack([self.vectors[text_key(normalize(m.text).text)] for m in conv.messages])
-            out.append(np.concatenate([vecs, conversation_features(conv)], axis=1).astype(np.float32))
-        return out
 
 
 class TableEncoder:

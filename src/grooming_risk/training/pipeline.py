@@ -102,6 +102,8 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     )
 
     table: EmbeddingTable | None = None
+    # What the trained model reads messages through; evaluation reuses it (same vectors, no re-encoding).
+    input_encoder: Any = encoder
     if cfg.encoder.finetune:
         assert isinstance(encoder, HFMessageEncoder)  # the config refuses fine-tuning anything else
         encoder.model.to(device).train()
@@ -149,13 +151,13 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         encoded = table.ensure(all_texts)
         metrics_cb({"encode_seconds": time.perf_counter() - started, "encoded_messages": float(encoded)})
 
+        # The vectors come from the table; the lexical channel (if any) is computed beside them.
+        input_encoder = table.as_encoder()
+        if lexical:
+            input_encoder = LexicalEncoder(input_encoder, lexical)
+
         def examples(convs: list[Conversation]) -> list[Example]:
-            assert table is not None
-            inputs = (
-                sequence_inputs(LexicalEncoder(table.as_encoder(), lexical), convs)
-                if lexical
-                else table.conversation_inputs(convs)
-            )
+            inputs = sequence_inputs(input_encoder, convs)
             return [
                 Example(inputs=x, targets=conversation_targets(c)) for x, c in zip(inputs, convs, strict=True)
             ]
@@ -202,9 +204,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         encoder_ref["embedded"] = True
 
     # Reuse the vectors computed for training when scoring val (and later test / hand-written).
-    fast_encoder: Any = table.as_encoder() if table is not None else encoder
-    if lexical:
-        fast_encoder = LexicalEncoder(fast_encoder, lexical)
+    fast_encoder = input_encoder
     backend = SequenceBackend(model, fast_encoder)
     logits, labels = _final_logits_and_labels(backend.trajectories(data.tuning), data.tuning)
     calibration, thresholds = _calibrate(cfg, logits, labels, len(data.real_val))
