@@ -1,12 +1,13 @@
 """The typed records every part of grooming-risk exchanges: conversations in, assessments out."""
 
-from grooming_risk.contract.assessment import Assessment, Evidence
+from grooming_risk.contract.assessment import Action, Assessment, Evidence, SenderRisk
 from grooming_risk.contract.conversation import Conversation, Limits, Message, Participant
 from grooming_risk.contract.taxonomy import CATEGORY_DESCRIPTIONS, RISK_CATEGORIES, Label, RiskCategory
 
 __all__ = [
     "CATEGORY_DESCRIPTIONS",
     "RISK_CATEGORIES",
+    "Action",
     "Assessment",
     "Conversation",
     "Evidence",
@@ -15,4 +16,5 @@ __all__ = [
     "Message",
     "Participant",
     "RiskCategory",
+    "SenderRisk",
 ]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from grooming_risk.contract.taxonomy import Label
+
+Role = Literal["initiator", "second", "other"]
+Audience = Literal["platform", "reviewer", "child", "caregiver"]
 
 
 class Evidence(BaseModel):
@@ -15,6 +21,43 @@ class Evidence(BaseModel):
     index: int = Field(ge=0, description="0-based index of the message in the conversation.")
     score: float = Field(description="How much this message raised the calibrated risk.")
     categories: list[str] = Field(default_factory=list, description="Warning signs seen in it.")
+
+
+class SenderRisk(BaseModel):
+    """One participant's share of the risk: who the suspected party is, and on which messages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sender: str
+    role: Role = Field(
+        description="Order of first appearance: the chat's initiator, the second participant, or a later one."
+    )
+    risk: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Calibrated risk carried by this participant's own messages (never above the "
+        "conversation's risk).",
+    )
+    messages: int = Field(ge=1, description="How many messages this participant sent.")
+    categories: list[str] = Field(
+        default_factory=list, description="Warning signs the model decided are present in their messages."
+    )
+    evidence: list[Evidence] = Field(
+        default_factory=list, max_length=5, description="Their messages that moved the score most."
+    )
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+
+
+class Action(BaseModel):
+    """A recommended next step or resource, from the platform's policy file (`configs/policy/`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    audience: Audience
+    title: str = Field(min_length=1)
+    url: str | None = None
 
 
 class Assessment(BaseModel):
@@ -45,3 +88,16 @@ class Assessment(BaseModel):
     risk_by_message_start: int = Field(
         default=0, ge=0, description="Index of the message that `risk_by_message[0]` belongs to."
     )
+    senders: list[SenderRisk] = Field(
+        default_factory=list,
+        description="One entry per participant, riskiest first: `senders[0]` is the suspected party.",
+    )
+    actions: list[Action] | None = Field(
+        default=None,
+        description="Recommended actions and resources, when the caller asked for them (policy file).",
+    )
+
+    @property
+    def suspected_sender(self) -> str | None:
+        """The participant the risk comes from, when the conversation is flagged."""
+        return self.senders[0].sender if self.flagged and self.senders else None
