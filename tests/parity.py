@@ -35,6 +35,18 @@ def assert_same_assessment(
         assert (a.label, a.flagged, a.urgent) == (expected.label, expected.flagged, expected.urgent)
     if not any(_near(r, thresholds) for r in expected.risk_by_message):
         assert a.first_alert_index == expected.first_alert_index
+    assert_same_senders(a, expected)
+
+
+def assert_same_senders(got: Assessment, expected: Assessment) -> None:
+    """The same participants, roles and message counts, risks within the tolerance (compared by
+    sender, since two equal risks may come out in either order)."""
+    by_sender = {s.sender: s for s in got.senders}
+    assert by_sender.keys() == {s.sender for s in expected.senders}
+    for want in expected.senders:
+        have = by_sender[want.sender]
+        assert (have.role, have.messages) == (want.role, want.messages)
+        assert have.risk == pytest.approx(want.risk, abs=RISK_TOLERANCE)
 
 
 def assert_same_assessments(

@@ -14,7 +14,8 @@ import torch
 
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES
 from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES
-from grooming_risk.model.sequence import ROLE_SLOTS, RiskSequenceModel, SequenceModelConfig
+from grooming_risk.model.features import ROLE_SLOTS
+from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
 EMBED = 12
 
@@ -88,7 +89,7 @@ def test_onnx_export_of_an_evidence_model_matches_torch(tiny_encoder_dir: Path, 
     from grooming_risk.model.artifact import ArtifactMeta, Thresholds, save_artifact
     from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder
     from tests.conftest import TINY_THRESHOLDS, toy_conversations
-    from tests.parity import RISK_TOLERANCE
+    from tests.parity import RISK_TOLERANCE, assert_same_senders
 
     torch.manual_seed(2)
     encoder = HFMessageEncoder(EncoderSettings(name=str(tiny_encoder_dir), max_length=32))
@@ -109,6 +110,10 @@ def test_onnx_export_of_an_evidence_model_matches_torch(tiny_encoder_dir: Path, 
     torch_scorer, onnx_scorer = RiskScorer.load(source), RiskScorer.load(tmp_path / "onnx")
     for a, b in zip(torch_scorer.score(convs), onnx_scorer.score(convs), strict=True):
         assert np.allclose(a.risk_by_message, b.risk_by_message, atol=RISK_TOLERANCE)
+        # Per-participant risk: the ONNX step's evidence is read off its state, torch's off the
+        # model's head; they agree, and the riskiest participant carries the conversation's risk.
+        assert_same_senders(b, a)
+        assert b.senders[0].risk == pytest.approx(b.risk, abs=RISK_TOLERANCE)
     # Streaming on either runtime carries the same fixed-size state.
     state = onnx_scorer.new_state("s")
     [(state, _)] = onnx_scorer.advance([(state, convs[0].messages)])

@@ -41,7 +41,7 @@ def main(
 
 def _register() -> None:
     # Imported here rather than at module top so that each command module stays independent.
-    from grooming_risk.cli import data, export, review, score, serve, train
+    from grooming_risk.cli import data, export, review, score, senders, serve, train
     from grooming_risk.cli.synth import synth
 
     app.command("synth")(synth)
@@ -51,6 +51,7 @@ def _register() -> None:
     app.command("promote")(train.promote)
     app.command("bakeoff")(train.bakeoff)
     app.command("score")(score.score)
+    app.command("senders")(senders.senders)
     app.command("serve")(serve.serve)
     app.add_typer(export.app, name="export", help="Export a model for on-device or fast CPU scoring.")
     app.add_typer(review.app, name="review", help="Reviewer workspace: queue, decisions, audit, exports.")

@@ -2,6 +2,12 @@
 
 Batch scoring and streaming both feed messages through the same builder, so a conversation
 scored whole and the same conversation streamed message by message get the same assessment.
+
+Per-participant risk: each message's evidence (how strongly it counts as a warning sign) is
+credited to its sender and accumulated as a noisy-OR, 1 - prod(1 - e), on the conversation's
+calibrated scale. For an evidence-tied model the evidence is the model's own (the same sums its
+risk is made of, so a two-person chat's riskiest participant has the conversation's risk); for
+any other model it is the message's relative rise in risk, (r - r_prev) / (1 - r_prev).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from grooming_risk.contract.assessment import Assessment, Evidence
+from grooming_risk.contract.assessment import Assessment, Evidence, Role, SenderRisk
+from grooming_risk.contract.conversation import Message
 from grooming_risk.contract.taxonomy import Label
 from grooming_risk.inference.backend import Trajectory
 from grooming_risk.model.artifact import ArtifactMeta
@@ -25,6 +32,10 @@ MIN_EVIDENCE_DELTA = 0.01
 # probability on. Applied here only: every reader uses `Assessment.categories_present`.
 CATEGORY_PRESENT = 0.5
 DECIMALS = 6
+ROLES: tuple[Role, ...] = ("initiator", "second", "other")
+# Keep log(1 - e) finite, as the model does (model/sequence.py).
+_EPS = 1e-5
+_MAX_SUM = 30.0
 
 
 def calibrate(logit: float, temperature: float) -> float:
@@ -51,6 +62,8 @@ class BuilderState:
     sextortion_prob: float = 0.0
     first_alert_index: int | None = None
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # One entry per participant (grows with participants, not messages): see `SenderState`.
+    senders: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +73,7 @@ class BuilderState:
             "sextortion_prob": self.sextortion_prob,
             "first_alert_index": self.first_alert_index,
             "evidence": self.evidence,
+            "senders": self.senders,
         }
 
     @classmethod
@@ -71,7 +85,21 @@ class BuilderState:
             sextortion_prob=float(data.get("sextortion_prob", 0.0)),
             first_alert_index=data.get("first_alert_index"),
             evidence=list(data.get("evidence", [])),
+            senders={str(k): dict(v) for k, v in dict(data.get("senders", {})).items()},
         )
+
+
+def _sender_entry(order: int) -> dict[str, Any]:
+    """A participant's running totals: order of first appearance, message count, sum of
+    log(1 - evidence), last risk, category maxima, top evidence, first and last message time."""
+    return {"order": order, "n": 0, "log_survival": 0.0, "risk": 0.0, "category_max": [], "evidence": []}
+
+
+def _keep_top(evidence: list[dict[str, Any]], item: dict[str, Any]) -> None:
+    evidence.append(item)
+    # Highest score first; earlier message wins a tie so the order is deterministic.
+    evidence.sort(key=lambda e: (-e["score"], e["index"]))
+    del evidence[MAX_EVIDENCE:]
 
 
 class AssessmentBuilder:
@@ -83,9 +111,16 @@ class AssessmentBuilder:
         self.categories = list(meta.categories)
 
     def push(
-        self, state: BuilderState, risk_logit: float, sextortion_prob: float, category_probs: np.ndarray
+        self,
+        state: BuilderState,
+        risk_logit: float,
+        sextortion_prob: float,
+        category_probs: np.ndarray,
+        message: Message | None = None,
+        message_evidence: float | None = None,
     ) -> float:
-        """Account for one more message; returns its calibrated risk."""
+        """Account for one more message; returns its calibrated risk. `message` (its sender and
+        time) feeds the per-participant risk; `message_evidence` is the model's, when it has one."""
         index = state.n_messages
         risk = round(calibrate(risk_logit, self.temperature), DECIMALS)
         previous = state.last_risk if index else 0.0
@@ -101,24 +136,95 @@ class AssessmentBuilder:
         if state.first_alert_index is None and risk >= self.review:
             state.first_alert_index = index
         delta = round(risk - previous, DECIMALS)
+        present = [c for c, p in zip(self.categories, cats, strict=True) if p >= CATEGORY_PRESENT]
         if delta >= MIN_EVIDENCE_DELTA:
-            present = [c for c, p in zip(self.categories, cats, strict=True) if p >= CATEGORY_PRESENT]
-            state.evidence.append({"index": index, "score": delta, "categories": present})
-            # Highest delta first; earlier message wins a tie so the order is deterministic.
-            state.evidence.sort(key=lambda e: (-e["score"], e["index"]))
-            del state.evidence[MAX_EVIDENCE:]
+            _keep_top(state.evidence, {"index": index, "score": delta, "categories": present})
+        if message is not None:
+            if message_evidence is None:
+                rise = max(0.0, risk - previous) / max(1.0 - previous, _EPS)
+                self._credit(state, message, index, cats, present, rise, calibrated=True)
+            else:
+                self._credit(state, message, index, cats, present, message_evidence, calibrated=False)
         return risk
 
-    def extend(self, state: BuilderState, trajectory: Trajectory) -> list[float]:
-        """Account for a run of messages (a whole conversation, or one append); returns their risks."""
+    def _credit(
+        self,
+        state: BuilderState,
+        message: Message,
+        index: int,
+        cats: list[float],
+        present: list[str],
+        evidence: float,
+        *,
+        calibrated: bool,
+    ) -> None:
+        """Add one message's evidence to its sender's noisy-OR."""
+        entry = state.senders.get(message.sender)
+        if entry is None:
+            entry = state.senders[message.sender] = _sender_entry(len(state.senders))
+        entry["n"] += 1
+        entry["log_survival"] = max(
+            -_MAX_SUM, entry["log_survival"] + math.log1p(-min(max(evidence, 0.0), 1.0 - _EPS))
+        )
+        before = entry["risk"]
+        survival = -min(entry["log_survival"], -_EPS)
+        if calibrated:
+            entry["risk"] = round(-math.expm1(-survival), DECIMALS)
+        else:
+            # The model's scale: the same logit its conversation risk is computed from, calibrated.
+            entry["risk"] = round(calibrate(math.log(math.expm1(survival)), self.temperature), DECIMALS)
+        entry["category_max"] = (
+            cats
+            if not entry["category_max"]
+            else [max(a, b) for a, b in zip(entry["category_max"], cats, strict=True)]
+        )
+        moved = round(entry["risk"] - before, DECIMALS)
+        if moved >= MIN_EVIDENCE_DELTA:
+            _keep_top(entry["evidence"], {"index": index, "score": moved, "categories": present})
+        if message.sent_at is not None:
+            stamp = message.sent_at.isoformat()
+            entry.setdefault("first_sent_at", stamp)
+            entry["last_sent_at"] = stamp
+
+    def extend(
+        self, state: BuilderState, trajectory: Trajectory, messages: Sequence[Message] | None = None
+    ) -> list[float]:
+        """Account for a run of messages (a whole conversation, or one append); returns their risks.
+        Without `messages` there is no per-participant risk."""
+        if messages is not None and len(messages) != len(trajectory):
+            raise ValueError(f"{len(messages)} messages for a trajectory of {len(trajectory)}")
+        evidence = trajectory.message_evidence
         return [
             self.push(
                 state,
                 float(trajectory.risk_logit[i]),
                 float(trajectory.sextortion_prob[i]),
                 trajectory.category_probs[i],
+                None if messages is None else messages[i],
+                None if evidence is None else float(evidence[i]),
             )
             for i in range(len(trajectory))
+        ]
+
+    def senders(self, state: BuilderState) -> list[SenderRisk]:
+        """Participants, riskiest first (first to appear wins a tie); nobody above the conversation."""
+        ranked = sorted(state.senders.items(), key=lambda kv: (-kv[1]["risk"], kv[1]["order"]))
+        return [
+            SenderRisk(
+                sender=sender,
+                role=ROLES[min(entry["order"], len(ROLES) - 1)],
+                risk=min(entry["risk"], state.last_risk),
+                messages=entry["n"],
+                categories=[
+                    c
+                    for c, p in zip(self.categories, entry["category_max"], strict=True)
+                    if p >= CATEGORY_PRESENT
+                ],
+                evidence=[Evidence(**e) for e in entry["evidence"]],
+                first_sent_at=entry.get("first_sent_at"),
+                last_sent_at=entry.get("last_sent_at"),
+            )
+            for sender, entry in ranked
         ]
 
     def assessment(
@@ -154,4 +260,5 @@ class AssessmentBuilder:
             model_version=self.meta.model_version,
             risk_by_message=recent,
             risk_by_message_start=state.n_messages - len(recent),
+            senders=self.senders(state),
         )

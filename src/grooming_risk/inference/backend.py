@@ -22,6 +22,10 @@ class Trajectory:
     risk_logit: np.ndarray  # [n]
     sextortion_prob: np.ndarray  # [n]
     category_probs: np.ndarray  # [n, C]
+    # How strongly each message counts as a warning sign from its sender ([n], in [0, 1)), for a
+    # model whose risk is tied to evidence; None for other models (the scorer then attributes each
+    # message's rise in risk to its sender).
+    message_evidence: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.risk_logit.shape[0])

@@ -24,7 +24,7 @@ from grooming_risk.inference.backend import Trajectory
 from grooming_risk.inference.stepping import advance, initial_state, step_trajectories
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
 from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, MessageEncoder
-from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
+from grooming_risk.model.features import FEATURE_NAMES, ROLE_SLOTS, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
 
 ENCODER_GRAPH = "encoder.onnx"
@@ -140,8 +140,9 @@ class OnnxMessageEncoder(CachedEncoder):
 class OnnxStep:
     """One GRU step of the sequence model for B conversations (a `stepping.Step`)."""
 
-    def __init__(self, graph: Path, threads: int | None = None) -> None:
+    def __init__(self, graph: Path, threads: int | None = None, *, evidence_slots: int = 0) -> None:
         self.session = _session(graph, threads)
+        self.evidence_slots = evidence_slots
         inputs = {i.name: i.shape for i in self.session.get_inputs()}
         if sorted(inputs) != sorted(STEP_INPUTS):
             raise InvalidArtifactError(f"{graph}: expected inputs {list(STEP_INPUTS)}, found {list(inputs)}")
@@ -204,7 +205,8 @@ class OnnxBackend:
                 f"{artifact_dir}: encoder graph dimension {encoder.dim} != recorded {ref['dim']}"
             )
         encoder = with_lexical(encoder, ref)
-        return cls(encoder, OnnxStep(graphs / STEP_GRAPH))
+        evidence_slots = ROLE_SLOTS if meta.model.get("score") == "evidence" else 0
+        return cls(encoder, OnnxStep(graphs / STEP_GRAPH, evidence_slots=evidence_slots))
 
     # Batch and streaming: the shared step loop ---------------------------------------------------
 

@@ -141,9 +141,10 @@ class RiskScorer:
     def thresholds(self) -> dict[str, float]:
         return {"review": self.meta.thresholds.review, "urgent": self.meta.thresholds.urgent}
 
-    def _assess(self, conversation_id: str, trajectory: Trajectory) -> Assessment:
+    def _assess(self, conversation: Conversation, trajectory: Trajectory) -> Assessment:
         state = BuilderState()
-        return self.builder.assessment(conversation_id, state, self.builder.extend(state, trajectory))
+        risks = self.builder.extend(state, trajectory, conversation.messages)
+        return self.builder.assessment(conversation.conversation_id, state, risks)
 
     def score(self, conversations: Sequence[Conversation]) -> list[Assessment]:
         """One assessment per conversation, in order."""
@@ -156,7 +157,7 @@ class RiskScorer:
         iterator = iter(conversations)
         while batch := list(itertools.islice(iterator, batch_size)):
             for conversation, trajectory in zip(batch, self.backend.trajectories(batch), strict=True):
-                yield self._assess(conversation.conversation_id, trajectory)
+                yield self._assess(conversation, trajectory)
 
     # Streaming -------------------------------------------------------------------------------
 
@@ -179,9 +180,9 @@ class RiskScorer:
             return []
         results = self.backend.advance([s.backend for s, _ in items], [list(m) for _, m in items])
         out = []
-        for (state, _), (backend_state, traj) in zip(items, results, strict=True):
+        for (state, messages), (backend_state, traj) in zip(items, results, strict=True):
             builder_state = BuilderState.from_dict(state.builder)
-            risks = self.builder.extend(builder_state, traj)
+            risks = self.builder.extend(builder_state, traj, messages)
             new_state = StreamState(state.conversation_id, backend_state, builder_state.to_dict())
             out.append((new_state, self.builder.assessment(state.conversation_id, builder_state, risks)))
         return out

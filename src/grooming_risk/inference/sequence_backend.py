@@ -20,7 +20,7 @@ from grooming_risk.model.encoder import (
     MessageEncoder,
     resolve_encoder_path,
 )
-from grooming_risk.model.features import FEATURE_NAMES, sequence_inputs
+from grooming_risk.model.features import FEATURE_NAMES, ROLE_SLOTS, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
 from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
@@ -105,9 +105,15 @@ class SequenceBackend:
                 risk = out["risk_logit"].numpy()
                 sext = torch.sigmoid(out["type_logit"]).numpy()
                 cats = torch.sigmoid(out["category_logits"]).numpy()
+                evidence = out["message_evidence"].numpy() if "message_evidence" in out else None
                 for row, i in enumerate(idx):
                     n = len(inputs[i])
-                    results[i] = Trajectory(risk[row, :n].copy(), sext[row, :n].copy(), cats[row, :n].copy())
+                    results[i] = Trajectory(
+                        risk[row, :n].copy(),
+                        sext[row, :n].copy(),
+                        cats[row, :n].copy(),
+                        None if evidence is None else evidence[row, :n].copy(),
+                    )
         return [r for r in results if r is not None]
 
     def init_state(self) -> dict[str, Any]:
@@ -127,6 +133,7 @@ class TorchStep:
         self.model = model
         self.hidden = model.state_size
         self.n_categories = model.config.n_categories
+        self.evidence_slots = ROLE_SLOTS if model.config.score == "evidence" else 0
 
     def __call__(self, x: np.ndarray, h: np.ndarray) -> StepOutputs:
         with torch.inference_mode():

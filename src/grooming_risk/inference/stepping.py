@@ -28,8 +28,21 @@ class Step(Protocol):
 
     hidden: int
     n_categories: int
+    # The last `evidence_slots` numbers of h are per-sender sums of log(1 - evidence) (an
+    # evidence-tied model, model/sequence.py); 0 for a model without them.
+    evidence_slots: int
 
     def __call__(self, x: np.ndarray, h: np.ndarray) -> StepOutputs: ...
+
+
+def message_evidence(step: Step, h_old: np.ndarray, h_new: np.ndarray) -> np.ndarray | None:
+    """Each row's message evidence, read off the change in its sender's log-survival sum (only the
+    sender's slot moves), so no graph needs an extra output."""
+    if not step.evidence_slots:
+        return None
+    k = step.evidence_slots
+    change = (h_new[..., -k:] - h_old[..., -k:]).sum(axis=-1)
+    return np.clip(-np.expm1(change), 0.0, 1.0).astype(np.float32)
 
 
 def initial_state() -> dict[str, Any]:
@@ -54,7 +67,7 @@ def advance(
         for s in states
     ]
     offsets = np.cumsum([0] + [len(m) for m in messages])
-    per_conv: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in messages]
+    per_conv: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, float]]] = [[] for _ in messages]
     longest = max((len(m) for m in messages), default=0)
     for pos in range(longest):
         active = [i for i, msgs in enumerate(messages) if pos < len(msgs)]
@@ -62,10 +75,12 @@ def advance(
             np.concatenate([vectors[offsets[i] + pos], message_features(messages[i][pos], feature_states[i])])
             for i in active
         ]
-        risk, sext, cats, h_new = step(np.stack(rows), np.stack([hiddens[i] for i in active]))
+        h_old = np.stack([hiddens[i] for i in active])
+        risk, sext, cats, h_new = step(np.stack(rows), h_old)
+        evidence = message_evidence(step, h_old, h_new)
         for row, i in enumerate(active):
             hiddens[i] = h_new[row]
-            per_conv[i].append((risk[row], sext[row], cats[row]))
+            per_conv[i].append((risk[row], sext[row], cats[row], 0.0 if evidence is None else evidence[row]))
     results = []
     for i, steps in enumerate(per_conv):
         state = {"hidden": hiddens[i].tolist(), "features": feature_states[i].to_dict()}
@@ -73,6 +88,7 @@ def advance(
             np.array([s[0] for s in steps], dtype=np.float32).reshape(-1),
             np.array([s[1] for s in steps], dtype=np.float32).reshape(-1),
             np.array([s[2] for s in steps], dtype=np.float32).reshape(len(steps), -1),
+            np.array([s[3] for s in steps], dtype=np.float32) if step.evidence_slots else None,
         )
         results.append((state, trajectory))
     return results
@@ -92,6 +108,7 @@ def step_trajectories(step: Step, inputs: Sequence[np.ndarray], batch: int) -> l
                 np.zeros(len(inputs[i]), dtype=np.float32),
                 np.zeros(len(inputs[i]), dtype=np.float32),
                 np.zeros((len(inputs[i]), step.n_categories), dtype=np.float32),
+                np.zeros(len(inputs[i]), dtype=np.float32),
             )
             for i in idx
         ]
@@ -100,10 +117,13 @@ def step_trajectories(step: Step, inputs: Sequence[np.ndarray], batch: int) -> l
             active = sum(1 for i in idx if len(inputs[i]) > pos)
             x = np.stack([inputs[i][pos] for i in idx[:active]])
             risk, sext, cats, h_new = step(x, h[:active])
+            evidence = message_evidence(step, h[:active], h_new)
             h[:active] = h_new
             for row in range(active):
-                r, s, c = outs[row]
+                r, s, c, e = outs[row]
                 r[pos], s[pos], c[pos] = risk[row], sext[row], cats[row]
+                e[pos] = 0.0 if evidence is None else evidence[row]
         for row, i in enumerate(idx):
-            results[i] = Trajectory(*outs[row])
+            r, s, c, e = outs[row]
+            results[i] = Trajectory(r, s, c, e if step.evidence_slots else None)
     return [r for r in results if r is not None]

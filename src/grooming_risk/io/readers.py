@@ -18,6 +18,7 @@ from typing import IO, Any, BinaryIO, cast
 
 from pydantic import ValidationError
 
+from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.conversation import DEFAULT_LIMITS, Conversation, Limits
 from grooming_risk.io.errors import InvalidRecordError, RecordError, errors_from_validation
 from grooming_risk.io.formats import STDIO, Format, detect_format
@@ -155,6 +156,26 @@ def iter_with_errors(
             yield line, [obj]
         else:
             yield line, validate_record(obj, source=source, line=line, limits=limits)
+
+
+def read_assessments(
+    path: str | Path, on_error: Callable[[RecordError], None], *, fmt: str | None = None
+) -> Iterator[tuple[int, Assessment]]:
+    """Validated assessments with their line (or row) numbers, streaming; each problem goes to
+    `on_error` (one call per field at fault) and only its own record is skipped."""
+    source = str(path)
+    for line, obj in iter_raw_records(path, fmt):
+        if isinstance(obj, RecordError):
+            on_error(obj)
+            continue
+        try:
+            yield line, Assessment.model_validate(obj)
+        except ValidationError as exc:
+            cid = obj.get("conversation_id")
+            for problem in errors_from_validation(
+                exc, source=source, line=line, conversation_id=cid if isinstance(cid, str) and cid else None
+            ):
+                on_error(problem)
 
 
 class ValidConversations:

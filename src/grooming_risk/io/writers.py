@@ -24,6 +24,7 @@ def arrow_schema_for(record_type: type[BaseModel]) -> Any:
 
     from grooming_risk.contract.assessment import Assessment
     from grooming_risk.contract.conversation import Conversation
+    from grooming_risk.contract.sender_profile import SenderProfile
     from grooming_risk.contract.taxonomy import RISK_CATEGORIES
 
     if issubclass(record_type, Conversation):
@@ -68,6 +69,51 @@ def arrow_schema_for(record_type: type[BaseModel]) -> Any:
                 ("model_version", pa.string()),
                 ("risk_by_message", pa.list_(pa.float64())),
                 ("risk_by_message_start", pa.int32()),
+                (
+                    "senders",
+                    pa.list_(
+                        pa.struct(
+                            [
+                                ("sender", pa.string()),
+                                ("role", pa.string()),
+                                ("risk", pa.float64()),
+                                ("messages", pa.int32()),
+                                ("categories", pa.list_(pa.string())),
+                                ("evidence", pa.list_(evidence)),
+                                ("first_sent_at", pa.string()),
+                                ("last_sent_at", pa.string()),
+                            ]
+                        )
+                    ),
+                ),
+                (
+                    "actions",
+                    pa.list_(
+                        pa.struct(
+                            [
+                                ("id", pa.string()),
+                                ("audience", pa.string()),
+                                ("title", pa.string()),
+                                ("url", pa.string()),
+                            ]
+                        )
+                    ),
+                ),
+            ]
+        )
+    if issubclass(record_type, SenderProfile):
+        return pa.schema(
+            [
+                ("sender", pa.string()),
+                ("conversations", pa.int32()),
+                ("suspected_in", pa.int32()),
+                ("max_risk", pa.float64()),
+                ("combined_risk", pa.float64()),
+                ("floor", pa.float64()),
+                ("categories", pa.list_(pa.string())),
+                ("first_seen", pa.string()),
+                ("last_seen", pa.string()),
+                ("conversation_ids", pa.list_(pa.string())),
             ]
         )
     return None

@@ -43,6 +43,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "log_participants",
 )
 FEATURE_DIM = len(FEATURE_NAMES)
+# Features 0..2: the sender is the first, the second or a later participant (one-hot).
+ROLE_SLOTS = 3
 
 _URL = re.compile(r"(https?://|www\.|\b\w+\.(com|net|org|gg|io|me|ly)\b)", re.I)
 _HANDLE = re.compile(r"(^|\s)@\w{2,}")

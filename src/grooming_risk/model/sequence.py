@@ -24,8 +24,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-# Features 0..2 (model/features.py): the sender is the first, the second or a later participant.
-ROLE_SLOTS = 3
+from grooming_risk.model.features import ROLE_SLOTS
+
 # Evidence below this probability adds nothing: ordinary messages cannot add up to an alert.
 EVIDENCE_FLOOR = 0.3
 # Keep log(1 - g) finite and the risk logit in about [-11.5, 30] (-11.5: no evidence at all).
@@ -116,6 +116,8 @@ class RiskSequenceModel(nn.Module):
             logit, log_survival = self._evidence(projected, self.dropout(states), self._roles(x))
             heads["evidence_logit"] = logit
             heads["risk_logit"] = self._risk_from_sums(torch.cumsum(log_survival, dim=1))
+            # What each message adds to its sender's noisy-OR: the scorer's per-participant risk.
+            heads["message_evidence"] = -torch.expm1(log_survival.sum(dim=-1))
         return heads
 
     def step(
