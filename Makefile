@@ -97,11 +97,12 @@ evaluate: train baseline  ## Evaluate the default model beside the baseline into
 promote: train  ## Candidate vs champion on validation only (unseen writers; real-chat false alarms).
 	$(GR) promote --data $(VAL) --real $(REAL_VAL)
 
-score: train  ## Score sample conversations with the default model.
+score: train  ## Score sample conversations with the default model, with recommended actions; rank their senders.
 	mkdir -p $(DEMO)
-	head -n 25 $(SPLITS)/test.jsonl > $(DEMO)/sample_conversations.jsonl
-	$(GR) score $(DEMO)/sample_conversations.jsonl -o $(DEMO)/assessments.jsonl
+	$(BIN)/python -m grooming_risk.cli.demo_sample $(SPLITS)/test.jsonl $(DEMO)/sample_conversations.jsonl 25
+	$(GR) score $(DEMO)/sample_conversations.jsonl -o $(DEMO)/assessments.jsonl --actions
 	$(BIN)/python -m grooming_risk.cli.summary $(DEMO)/assessments.jsonl
+	$(GR) senders $(DEMO)/assessments.jsonl -o $(DEMO)/senders.jsonl --show 5
 
 $(MODELS)/default-onnx/grooming_risk.json: $(MODELS)/default/grooming_risk.json
 	$(GR) export onnx --model $(MODELS)/default -o $(MODELS)/default-onnx --check-data $(HANDWRITTEN)
@@ -120,9 +121,11 @@ demo: data train baseline evaluate promote onnx score  ## Everything: data, both
 	@echo "Done. Where to look:"
 	@echo "  MLflow runs, plots, registered model:  $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db   (then http://127.0.0.1:5000)"
 	@echo "  Model artifact and model card:         $(MODELS)/default/ (MODEL_CARD.md)"
-	@echo "  Scored samples:                        $(DEMO)/assessments.jsonl"
+	@echo "  Scored samples (with actions):         $(DEMO)/assessments.jsonl"
+	@echo "  Senders ranked across the samples:     $(DEMO)/senders.jsonl"
 	@echo "  Score your own file:                   $(GR) score FILE.jsonl -o out.jsonl"
 	@echo "  Streaming HTTP service:                $(GR) serve --no-auth   (the default path: the ONNX export)"
+	@echo "  Reviewer app on the samples:           make review-serve   (create an account first, see README)"
 
 serve: train  ## HTTP scoring service on 127.0.0.1:8000 for local development (no API keys).
 	$(GR) serve --model $(MODELS)/default --no-auth

@@ -55,7 +55,9 @@ def test_model_evidence_is_credited_to_its_sender(tiny_artifact: Path) -> None:
     assert [e.index for e in top.evidence] == [0, 2]
     assert top.categories == ["secrecy"]
     assert (other.sender, other.role) == ("mia", "second")
-    assert other.risk < 1e-4 and not other.evidence and not other.categories
+    assert other.risk < 1e-4
+    assert not other.evidence
+    assert not other.categories
 
 
 def test_without_model_evidence_each_rise_is_credited_to_its_sender(tiny_artifact: Path) -> None:
@@ -140,11 +142,14 @@ def test_many_small_signs_outrank_one_larger_one_and_chatter_does_not_add_up() -
     ranked = book.ranked()
     assert [p.sender for p in ranked[:2]] == ["prober", "once"]
     prober = ranked[0]
-    assert prober.conversations == 3 and prober.suspected_in == 0
+    assert prober.conversations == 3
+    assert prober.suspected_in == 0
     assert prober.combined_risk == pytest.approx(1 - 0.65**3, abs=1e-6)
     assert prober.categories == ["age_probing"]
     chatty = book.profile("chatty")
-    assert chatty is not None and chatty.conversations == 200 and chatty.combined_risk == 0.0
+    assert chatty is not None
+    assert chatty.conversations == 200
+    assert chatty.combined_risk == 0.0
     assert book.profile("nobody") is None
 
 
@@ -169,10 +174,12 @@ def test_senders_command_ranks_and_reports_bad_records(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["senders", str(first), str(second), "-o", str(out)])
     assert result.exit_code == 1, result.output
     assert f"{first}:4: conversation 'bad': field risk:" in result.output
-    assert f"{second}:2:" in result.output and "invalid JSON" in result.output
+    assert f"{second}:2:" in result.output
+    assert "invalid JSON" in result.output
     profiles = [json.loads(line) for line in out.read_text().splitlines()]
     assert [p["sender"] for p in profiles[:2]] == ["repeat", "single"]
-    assert profiles[0]["conversations"] == 3 and profiles[0]["suspected_in"] == 3
+    assert profiles[0]["conversations"] == 3
+    assert profiles[0]["suspected_in"] == 3
     assert profiles[0]["conversation_ids"] == ["c0", "c1", "c2"]
     # Kids who sent nothing risky are still profiled, at the bottom.
     assert {p["sender"] for p in profiles} >= {"kid0", "kid9"}
@@ -183,3 +190,44 @@ def test_senders_command_ranks_and_reports_bad_records(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "top.parquet").column("sender").to_pylist() == ["repeat"]
+
+
+def test_participant_metrics_score_people() -> None:
+    from grooming_risk.contract.conversation import Conversation
+    from grooming_risk.evaluation.participants import participant_metrics
+
+    def conv(cid: str, senders: list[str], first_risk: int | None) -> Conversation:
+        return Conversation(
+            conversation_id=cid,
+            messages=[Message(sender=s, text="-") for s in senders],
+            label="benign" if first_risk is None else "grooming",
+            first_risk_index=first_risk,
+        )
+
+    pairs = [
+        # The offender is found and flagged in both of his chats.
+        (conv("a", ["rex", "mia", "rex"], 2), _assessment("a", [("rex", 0.8), ("mia", 0.0)])),
+        (conv("b", ["kai", "rex"], 1), _assessment("b", [("rex", 0.7), ("kai", 0.01)])),
+        # The wrong participant comes first here: the child is blamed, the offender missed.
+        (conv("c", ["vex", "ana"], 0), _assessment("c", [("ana", 0.6), ("vex", 0.3)])),
+        (conv("d", ["ben", "joe"], None), _assessment("d", [("ben", 0.01), ("joe", 0.0)])),
+    ]
+    m = participant_metrics(pairs, review_threshold=0.5)
+    assert m["top_sender_accuracy"] == pytest.approx(2 / 3)
+    assert (m["n_authors"], m["n_offenders"], m["authors_flagged"]) == (7, 2, 2)
+    assert m["author_precision"] == pytest.approx(0.5)  # rex right, ana wrong
+    assert m["author_recall"] == pytest.approx(0.5)  # vex missed
+    assert m["author_f05"] == pytest.approx(0.5)
+
+
+def test_the_demo_sample_includes_a_returning_offender() -> None:
+    from grooming_risk.cli.demo_sample import pick
+    from grooming_risk.data.synth import SynthConfig, generate
+
+    conversations = list(generate(200, 31, SynthConfig(repeat_offender_share=0.5)))
+    chosen = pick(conversations, 10)
+    assert [c.conversation_id for c in chosen[:10]] == [c.conversation_id for c in conversations[:10]]
+    offenders = [
+        c.messages[c.first_risk_index].sender for c in chosen if c.is_risky and c.first_risk_index is not None
+    ]
+    assert max(offenders.count(o) for o in offenders) >= 2

@@ -167,3 +167,65 @@ def test_evidence_points_at_the_risky_messages(scorer: RiskScorer) -> None:
     benign_openers = {0, 1}
     assert a.evidence
     assert a.evidence[0].index not in benign_openers
+
+
+HANDWRITTEN = Path(__file__).resolve().parents[2] / "data" / "handwritten"
+
+
+def _top_sender_share(scorer: RiskScorer, conversations: list[Conversation]) -> float:
+    risky = [c for c in conversations if c.is_risky and c.first_risk_index is not None]
+    hits = sum(
+        a.senders[0].sender == c.messages[c.first_risk_index].sender  # type: ignore[index]
+        for c, a in zip(risky, scorer.score(risky), strict=True)
+    )
+    return hits / len(risky)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["generated", "eval_v1.jsonl", "eval_v2_multilingual.jsonl"],
+    ids=["generated", "en", "es-fr-de"],
+)
+def test_the_suspected_sender_is_who_sent_the_first_warning_sign(scorer: RiskScorer, source: str) -> None:
+    from grooming_risk.data.synth import generate
+    from grooming_risk.io.readers import read_conversations
+
+    if source == "generated":
+        conversations = list(generate(400, 4242))  # a seed the fixture never trained on
+    else:
+        conversations = list(read_conversations(HANDWRITTEN / source))
+    assert _top_sender_share(scorer, conversations) >= 0.9
+
+
+def test_senders_ranks_a_planted_multi_conversation_offender_first(
+    scorer: RiskScorer, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from grooming_risk.cli.main import app
+    from grooming_risk.contract.sender_profile import SenderProfile
+    from grooming_risk.data.synth import SynthConfig, generate
+    from grooming_risk.io.writers import write_records
+
+    # Background: every offender account used once; then one account planted in three chats
+    # with three different children.
+    conversations = list(generate(300, 5151, SynthConfig(repeat_offender_share=0.0)))
+    risky = [i for i, c in enumerate(conversations) if c.is_risky and c.first_risk_index is not None]
+    for i in risky[:3]:
+        c = conversations[i]
+        offender = c.messages[c.first_risk_index].sender  # type: ignore[index]
+        planted = c.model_copy(deep=True)
+        for m in planted.messages:
+            if m.sender == offender:
+                m.sender = "u_planted"
+        planted.participants = [
+            p.model_copy(update={"id": "u_planted"}) if p.id == offender else p for p in c.participants
+        ]
+        conversations[i] = planted
+    write_records(tmp_path / "assessments.jsonl", scorer.score(conversations))
+    out = tmp_path / "senders.jsonl"
+    result = CliRunner().invoke(app, ["senders", str(tmp_path / "assessments.jsonl"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    top = SenderProfile.model_validate_json(out.read_text().splitlines()[0])
+    assert top.sender == "u_planted"
+    assert top.conversations == 3

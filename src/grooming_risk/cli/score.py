@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from grooming_risk.policy import Policy
 
 err = Console(stderr=True)
 
@@ -44,6 +48,22 @@ def score(
         help="Continue an interrupted run into the same .jsonl output: conversations already in "
         "OUTPUT.partial are kept and not scored again.",
     ),
+    actions: bool = typer.Option(
+        False,
+        "--actions",
+        help="Add recommended actions and resources to each assessment, from the policy file.",
+    ),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Base policy file (default: configs/policy/default.yaml). Implies --actions."
+    ),
+    country: str | None = typer.Option(
+        None,
+        "--country",
+        help="ISO 3166-1 alpha-2 code: that country's hotlines and helplines. Implies --actions.",
+    ),
+    policy_override: list[Path] = typer.Option(
+        [], "--policy-override", help="Platform override file(s), applied in order. Implies --actions."
+    ),
 ) -> None:
     """Score conversations for grooming and sextortion risk.
 
@@ -65,12 +85,23 @@ def score(
     limits = Limits(max_messages=max_messages, max_message_chars=max_chars)
     if resume and engine != "local":
         raise typer.BadParameter("--resume works with --engine local")
+    recommender = None
+    if actions or policy or country or policy_override:
+        from grooming_risk.policy import PolicyError, load_policy
+
+        if engine != "local":
+            raise typer.BadParameter("--actions works with --engine local")
+        try:
+            recommender = load_policy(policy, country=country, overrides=policy_override)
+        except (PolicyError, OSError) as exc:
+            err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
     if engine == "spark":
         from grooming_risk.inference.spark import score_files_with_spark
 
         n_bad = score_files_with_spark(input, output, model=model, limits=limits, errors=errors)
     elif engine == "local":
-        n_bad = _score_local(input, output, model, errors, batch_size, limits, progress, resume)
+        n_bad = _score_local(input, output, model, errors, batch_size, limits, progress, resume, recommender)
     else:
         raise typer.BadParameter(f"--engine {engine!r}: expected 'local' or 'spark'")
     if n_bad and not skip_invalid:
@@ -86,6 +117,7 @@ def _score_local(
     limits: object,
     progress: bool,
     resume: bool = False,
+    policy: Policy | None = None,
 ) -> int:
     from tqdm import tqdm
 
@@ -114,7 +146,7 @@ def _score_local(
         ):
             bar = tqdm(desc="scoring", unit="conv", disable=not progress, file=sys.stderr)
             for assessment in scorer.score_iter(records, batch_size=batch_size):
-                writer.write(assessment)
+                writer.write(assessment if policy is None else policy.apply(assessment))
                 scored += 1
                 bar.update(1)
             bar.close()

@@ -34,7 +34,7 @@ def senders(
     """Aggregate assessments per sender id and rank them: the sender behind many risky chats first.
 
     Each profile has the conversation count, the conversations where the sender is the suspected
-    party, max and combined risk (1 - prod(1 - risk) over conversations at or above --floor),
+    party, max and combined risk (1 - prod(1 - risk) over conversations at or above --floor, each counted at most 0.999),
     warning signs seen, first and last message time and the conversation ids, riskiest first.
     A conversation assessed more than once (streamed) counts with its last assessment in the files'
     order. Invalid records are reported on one line each (file, line, id, field) and skipped.

@@ -83,6 +83,18 @@ def serve(
         help="Worker processes, each with its own model copy. More than 1 needs --state-store redis://... "
         "so that every worker sees every streamed conversation.",
     ),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Base policy file for ?actions=true (default: configs/policy/default.yaml)."
+    ),
+    country: str | None = typer.Option(
+        None, "--country", help="ISO 3166-1 alpha-2 code for ?actions=true: that country's hotlines."
+    ),
+    policy_override: list[Path] = typer.Option(
+        [], "--policy-override", help="Platform policy override file(s), applied in order."
+    ),
+    sender_ttl: float = typer.Option(
+        30 * 24 * 3600.0, min=1, help="Seconds a sender profile is kept without a new update."
+    ),
     log_level: str = typer.Option("info", help="uvicorn/app log level: debug, info, warning, error."),
 ) -> None:
     """Serve risk scoring over HTTP: /v1/score, per-conversation streaming, /metrics, /docs.
@@ -119,6 +131,10 @@ def serve(
             bulk_call_messages=bulk_call_messages,
             max_queued_bulk_messages=max_queued_bulk_messages,
             max_queued_stream_messages=max_queued_stream_messages,
+            policy_file=policy,
+            policy_country=country,
+            policy_overrides=tuple(policy_override),
+            sender_ttl_s=sender_ttl,
         )
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}")
@@ -156,11 +172,13 @@ def _serve_workers(settings: object, workers: int, host: str, port: int, log_lev
     from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
     from grooming_risk.service.app import SETTINGS_ENV
     from grooming_risk.service.auth import KeyFileError, keyring_for
+    from grooming_risk.service.runtime import build_policy
     from grooming_risk.service.settings import ServiceSettings
 
     assert isinstance(settings, ServiceSettings)
     try:
         keyring_for(settings)
+        build_policy(settings)  # a bad policy file fails here, not in every worker
         # Resolved once here, so every worker loads the same directory and a bad path fails now.
         model_dir = resolve_model_uri(settings.model or default_model_uri())
     except (FileNotFoundError, ValueError, RuntimeError, KeyFileError) as exc:

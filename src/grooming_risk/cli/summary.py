@@ -16,7 +16,17 @@ from grooming_risk.io.readers import iter_raw_records
 
 def summarise(path: str, limit: int = 25) -> Table:
     table = Table(title=f"assessments in {path}")
-    for col in ("conversation", "risk", "label", "flagged", "urgent", "first alert", "top evidence"):
+    for col in (
+        "conversation",
+        "risk",
+        "label",
+        "flagged",
+        "urgent",
+        "first alert",
+        "suspected sender",
+        "top evidence",
+        "actions",
+    ):
         table.add_column(col)
     for i, (_, obj) in enumerate(iter_raw_records(path)):
         if i >= limit or not isinstance(obj, dict):
@@ -30,7 +40,9 @@ def summarise(path: str, limit: int = 25) -> Table:
             "yes" if a.flagged else "",
             "yes" if a.urgent else "",
             "" if a.first_alert_index is None else str(a.first_alert_index),
+            a.suspected_sender or "",
             top,
+            "" if a.actions is None else str(len(a.actions)),
         )
     return table
 

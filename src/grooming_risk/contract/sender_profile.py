@@ -42,7 +42,8 @@ class SenderProfile(BaseModel):
         ge=0.0,
         le=1.0,
         description="1 - prod(1 - risk) over the conversations where this sender's risk is at least "
-        "`floor`: many small signs add up, everyday chatter (below the floor) does not.",
+        "`floor` (each counted at most 0.999): many small signs add up, everyday chatter (below the "
+        "floor) does not, and one saturated conversation does not outweigh several.",
     )
     floor: float = Field(ge=0.0, le=1.0)
     categories: list[str] = Field(default_factory=list, description="Warning signs seen in any conversation.")

@@ -17,8 +17,10 @@ from grooming_risk.contract.taxonomy import RISK_CATEGORIES
 # A conversation adds to a sender's combined risk only from this risk on; below it an ordinary
 # sender in hundreds of chats would add up to an alert.
 PROFILE_FLOOR = 0.05
+# And counts at most this much: a model's 0.999999 is not a thousand times surer than 0.999, and
+# without a cap one saturated conversation would outrank a sender flagged in several.
+PROFILE_CAP = 0.999
 DECIMALS = 6
-_EPS = 1e-12
 
 
 def appearances(assessment: Assessment) -> Iterator[tuple[str, SenderAppearance]]:
@@ -41,7 +43,7 @@ def appearances(assessment: Assessment) -> Iterator[tuple[str, SenderAppearance]
 
 
 def _log_survival(items: Iterable[SenderAppearance], floor: float) -> float:
-    return sum(math.log1p(-min(a.risk, 1 - _EPS)) for a in items if a.risk >= floor)
+    return sum(math.log1p(-min(a.risk, PROFILE_CAP)) for a in items if a.risk >= floor)
 
 
 def build_profile(

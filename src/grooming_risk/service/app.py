@@ -31,7 +31,14 @@ from grooming_risk.service.auth import keyring_for
 from grooming_risk.service.metrics import ServiceMetrics
 from grooming_risk.service.middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from grooming_risk.service.routes import router
-from grooming_risk.service.runtime import ReviewSink, ServiceRuntime, build_state_store, review_sink_for
+from grooming_risk.service.runtime import (
+    ReviewSink,
+    ServiceRuntime,
+    build_policy,
+    build_sender_store,
+    build_state_store,
+    review_sink_for,
+)
 from grooming_risk.service.schemas import AppendRequest, ScoreRequest
 from grooming_risk.service.settings import ServiceSettings
 from grooming_risk.service.state import StateStore
@@ -85,13 +92,16 @@ def create_app(
     metrics = ServiceMetrics()
     if review_sink is None and settings.review_db:
         review_sink = review_sink_for(settings.review_db)
+    store = state_store if state_store is not None else build_state_store(settings, metrics)
     rt = ServiceRuntime(
         settings=settings,
         keyring=keyring,
         metrics=metrics,
-        store=state_store if state_store is not None else build_state_store(settings, metrics),
+        store=store,
+        senders=build_sender_store(settings, store),
         scorer=scorer,
         review_sink=review_sink,
+        policy=build_policy(settings),
     )
 
     @asynccontextmanager

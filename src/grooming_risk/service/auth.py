@@ -49,6 +49,8 @@ _HASHED = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 class Scope(StrEnum):
     SCORE = "score"
     STREAM = "stream"
+    # Reading sender profiles across conversations (GET /v1/senders/{id}): for trust-and-safety back ends.
+    SENDERS = "senders"
     ADMIN = "admin"
 
 

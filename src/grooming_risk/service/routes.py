@@ -5,13 +5,24 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Path, Request, Response, Security
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    Security,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ValidationError
 
 from grooming_risk.contract.assessment import Assessment
+from grooming_risk.contract.sender_profile import SenderProfile
 from grooming_risk.service.auth import Scope
 from grooming_risk.service.runtime import NotReadyError, OverloadedError, ServiceRuntime
 from grooming_risk.service.scheduler import Lane
@@ -38,6 +49,17 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API 
 ConversationId = Annotated[
     str,
     Path(min_length=1, max_length=256, description="Your id for the conversation.", examples=["chat-123"]),
+]
+
+SenderId = Annotated[
+    str,
+    Path(min_length=1, max_length=256, description="A participant's sender id.", examples=["u_8f3a2c1d"]),
+]
+WithActions = Annotated[
+    bool,
+    Query(
+        description="Add recommended actions and resources (the service's policy file) to each assessment."
+    ),
 ]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -130,6 +152,20 @@ def _context(rt: ServiceRuntime) -> dict[str, Any]:
     }
 
 
+def _require_policy(rt: ServiceRuntime, actions: bool) -> None:
+    """Refuse `actions=true` before any work when there is no policy to answer it."""
+    if actions and rt.policy is None:
+        raise HTTPException(
+            501, "no policy file is configured for actions=true (set policy_file, see configs/policy/)"
+        )
+
+
+def _with_actions(rt: ServiceRuntime, assessment: Assessment, actions: bool) -> Assessment:
+    if not actions or rt.policy is None:
+        return assessment
+    return rt.policy.apply(assessment)
+
+
 def _overloaded(exc: OverloadedError) -> HTTPException:
     return HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
 
@@ -199,10 +235,11 @@ async def metrics(request: Request) -> Response:
     openapi_extra=body_openapi(ScoreRequest),
     dependencies=[require(Scope.SCORE)],
 )
-async def score(request: Request, background: BackgroundTasks) -> ScoreResponse:
+async def score(request: Request, background: BackgroundTasks, actions: WithActions = False) -> ScoreResponse:
     rt = runtime(request)
     body = await parse_body(request, ScoreRequest, _context(rt))
     _scorer_or_503(rt)
+    _require_policy(rt, actions)
     n_messages = sum(len(c.messages) for c in body.conversations)
     try:
         async with rt.admit(Lane.BULK, n_messages):
@@ -213,11 +250,16 @@ async def score(request: Request, background: BackgroundTasks) -> ScoreResponse:
         raise _overloaded(exc) from None
     rt.metrics.scored(assessments)
     rt.metrics.messages.labels(path="score").inc(n_messages)
+    for assessment in assessments:
+        await rt.senders.record(assessment)
     flagged = [(c, a) for c, a in zip(body.conversations, assessments, strict=True) if a.flagged]
     log.info("scored %d conversation(s), %d flagged", len(assessments), len(flagged))
     if flagged and rt.review_sink is not None:
         background.add_task(rt.forward, flagged)
-    return ScoreResponse(model_version=assessments[0].model_version, assessments=assessments)
+    return ScoreResponse(
+        model_version=assessments[0].model_version,
+        assessments=[_with_actions(rt, a, actions) for a in assessments],
+    )
 
 
 @router.post(
@@ -251,10 +293,13 @@ async def score(request: Request, background: BackgroundTasks) -> ScoreResponse:
     openapi_extra=body_openapi(AppendRequest),
     dependencies=[require(Scope.STREAM)],
 )
-async def append_messages(conversation_id: ConversationId, request: Request) -> ConversationStatus:
+async def append_messages(
+    conversation_id: ConversationId, request: Request, actions: WithActions = False
+) -> ConversationStatus:
     rt = runtime(request)
     body = await parse_body(request, AppendRequest, _context(rt))
     _scorer_or_503(rt)
+    _require_policy(rt, actions)
     digest = append_digest(body.messages)
     try:
         async with rt.admit(Lane.STREAM, len(body.messages)):
@@ -276,6 +321,7 @@ async def append_messages(conversation_id: ConversationId, request: Request) -> 
         rt.metrics.replays.inc()
     else:
         rt.metrics.streamed(before, status.assessment, len(body.messages))
+        await rt.senders.record(status.assessment)
     await _update_active(rt)
     log.info(
         "conversation %s: +%d message(s)%s, %d held, flagged=%s",
@@ -285,7 +331,7 @@ async def append_messages(conversation_id: ConversationId, request: Request) -> 
         status.message_count,
         status.assessment.flagged,
     )
-    return status
+    return status.model_copy(update={"assessment": _with_actions(rt, status.assessment, actions)})
 
 
 async def _append_once(
@@ -342,14 +388,19 @@ async def _append_once(
     responses={**ERRORS, 404: {"model": ErrorResponse, "description": "Unknown or expired conversation."}},
     dependencies=[require(Scope.STREAM)],
 )
-async def get_conversation(conversation_id: ConversationId, request: Request) -> ConversationStatus:
+async def get_conversation(
+    conversation_id: ConversationId, request: Request, actions: WithActions = False
+) -> ConversationStatus:
     rt = runtime(request)
+    _require_policy(rt, actions)
     async with rt.locks.hold(conversation_id):
         entry = await rt.store.get(conversation_id)
     if entry is None:
         raise HTTPException(404, f"conversation {conversation_id!r} is unknown or its state expired")
     return ConversationStatus(
-        conversation_id=conversation_id, message_count=entry.message_count, assessment=entry.assessment
+        conversation_id=conversation_id,
+        message_count=entry.message_count,
+        assessment=_with_actions(rt, entry.assessment, actions),
     )
 
 
@@ -372,3 +423,25 @@ async def delete_conversation(conversation_id: ConversationId, request: Request)
     await _update_active(rt)
     log.info("conversation %s deleted", conversation_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/v1/senders/{sender_id}",
+    response_model=SenderProfile,
+    tags=["senders"],
+    summary="A sender's profile across the conversations this service assessed (scope: senders)",
+    description=(
+        "Kept incrementally from /v1/score and streamed appends, in the state store (memory or "
+        "Redis): conversation count, conversations where the sender is the suspected party, max and "
+        "combined risk (1 - prod(1 - risk) over conversations at or above the floor), warning signs, "
+        "first and last message time, conversation ids riskiest first. No message text. Dropped "
+        "after the service's sender TTL without a new update."
+    ),
+    responses={**ERRORS, 404: {"model": ErrorResponse, "description": "No conversation of this sender."}},
+    dependencies=[require(Scope.SENDERS)],
+)
+async def get_sender(sender_id: SenderId, request: Request) -> SenderProfile:
+    profile = await runtime(request).senders.profile(sender_id)
+    if profile is None:
+        raise HTTPException(404, f"sender {sender_id!r}: no assessed conversation (or its profile expired)")
+    return profile

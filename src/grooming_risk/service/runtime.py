@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
@@ -19,8 +20,12 @@ from grooming_risk.service.auth import KeyRing
 from grooming_risk.service.batching import MicroBatcher
 from grooming_risk.service.metrics import ServiceMetrics
 from grooming_risk.service.scheduler import Lane, ModelThread
+from grooming_risk.service.senders import InMemorySenderStore, RedisSenderStore, SenderStore
 from grooming_risk.service.settings import ServiceSettings
 from grooming_risk.service.state import ConversationLocks, InMemoryStateStore, RedisStateStore, StateStore
+
+if TYPE_CHECKING:
+    from grooming_risk.policy import Policy
 
 log = logging.getLogger("grooming_risk.service")
 
@@ -70,13 +75,35 @@ def build_state_store(settings: ServiceSettings, metrics: ServiceMetrics) -> Sta
     return RedisStateStore.from_url(str(settings.state_store), settings.state_ttl_s)
 
 
+def build_sender_store(settings: ServiceSettings, state: StateStore) -> SenderStore:
+    """Profiles live where the conversation state lives: in this process, or in the same Redis."""
+    if isinstance(state, RedisStateStore):
+        return RedisSenderStore(state.client, settings.sender_ttl_s)
+    return InMemorySenderStore(settings.sender_ttl_s, settings.max_senders)
+
+
+def build_policy(settings: ServiceSettings) -> Policy | None:
+    """The policy for `?actions=true`: the configured one (an error in it stops the service), else
+    the shipped default when the service runs from the project directory, else none."""
+    from grooming_risk.policy import DEFAULT_POLICY, load_policy
+
+    configured = settings.policy_file or settings.policy_country or settings.policy_overrides
+    if not configured and not DEFAULT_POLICY.exists():
+        return None
+    return load_policy(
+        settings.policy_file, country=settings.policy_country, overrides=settings.policy_overrides
+    )
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
     keyring: KeyRing
     metrics: ServiceMetrics
     store: StateStore
+    senders: SenderStore
     scorer: RiskScorer | None = None
+    policy: Policy | None = None
     review_sink: ReviewSink | None = None
     load_error: str | None = None
     locks: ConversationLocks = field(default_factory=ConversationLocks)
@@ -122,6 +149,7 @@ class ServiceRuntime:
         for batcher in (self.score_batcher, self.advance_batcher):
             if batcher is not None:
                 await batcher.close()
+        await self.senders.close()
         await self.store.close()
         if self.model_thread is not None:
             self.model_thread.shutdown(wait=False, cancel_futures=True)

@@ -59,6 +59,23 @@ class ServiceSettings(BaseModel):
     max_conversations: int = Field(
         default=100_000, ge=1, description="Most conversations held in memory (least recently used go)."
     )
+    # Sender profiles and recommended actions --------------------------------------------------
+    sender_ttl_s: float = Field(
+        default=30 * 24 * 3600.0,
+        gt=0,
+        description="A sender's profile is dropped after this long without a new conversation update.",
+    )
+    max_senders: int = Field(
+        default=200_000, ge=1, description="Most sender profiles held in memory (least recently updated go)."
+    )
+    policy_file: Path | None = Field(
+        default=None,
+        description="Base policy for `?actions=true` (default: configs/policy/default.yaml when present).",
+    )
+    policy_country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code: that country's hotlines and helplines."
+    )
+    policy_overrides: tuple[Path, ...] = Field(default=(), description="Platform policy override files.")
     # Micro-batching --------------------------------------------------------------------------
     # 1 ms: requests that queue while a batch runs join the next one anyway; a longer wait only
     # adds latency when traffic is light (benchmarks/README.md has the measurements).

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.io.formats import dataset_name
 from grooming_risk.model.encoder import BUNDLED_USE
@@ -49,6 +50,11 @@ HEADLINE = (
     "recall_at_real_1pct",
     "review_flagged_share",
     "urgent_flagged_share",
+    "top_sender_accuracy",
+    "author_precision",
+    "author_recall",
+    "author_f05",
+    "authors_flagged_share",
 )
 # Sets a model was tuned on (early stopping, calibration, thresholds): figures on them are validation.
 TUNED_ON = frozenset({"val", "real_val"})
@@ -81,11 +87,15 @@ def false_alarm_lines(results: Mapping[str, Mapping[str, float]]) -> list[str]:
 
 
 def predictions(scorer: RiskScorer, conversations: Sequence[Conversation]) -> list[Any]:
+    return _predictions(conversations, scorer.score(conversations))
+
+
+def _predictions(conversations: Sequence[Conversation], assessments: Sequence[Assessment]) -> list[Any]:
     from grooming_risk.evaluation.predictions import prediction_from_assessment
 
     return [
         prediction_from_assessment(conv, assessment)
-        for conv, assessment in zip(conversations, scorer.score(conversations), strict=True)
+        for conv, assessment in zip(conversations, assessments, strict=True)
     ]
 
 
@@ -135,14 +145,20 @@ def evaluate_sets(
     """Evaluate on each named set and log metrics tables and plots under `prefix/<set>/` in MLflow."""
     import mlflow
 
+    from grooming_risk.evaluation.participants import participant_metrics
     from grooming_risk.evaluation.predictions import labels_and_scores
     from grooming_risk.evaluation.report import evaluate_predictions
 
     reports = {}
     scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, conversations in sets.items():
-        preds = predictions(scorer, conversations)
+        assessments = scorer.score(conversations)
+        preds = _predictions(conversations, assessments)
         report = evaluate_predictions(preds, scorer.thresholds)
+        # Who is the risk: the suspected participant per conversation, and offenders among authors.
+        report.metrics.update(
+            participant_metrics(zip(conversations, assessments, strict=True), scorer.thresholds["review"])
+        )
         reports[name] = report
         scores[name] = labels_and_scores(preds)
         with tempfile.TemporaryDirectory() as tmp:
