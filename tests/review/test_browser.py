@@ -1,7 +1,10 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against the app under uvicorn.
 
 Screenshots go to pytest's tmp dir and are copied to build/screenshots/ (thread_view.png, queue.png,
-lead.png) so people can look at the app without running it.
+lead.png, sender.png, ...) so people can look at the app without running it.
+
+The seed has one suspected sender, u_rex, in three conversations with three different children, and
+every assessment carries `senders` and `actions`, as the scorer writes them with `--actions`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,10 +29,13 @@ from tests.review.conftest import PASSWORD
 from tests.review.factories import (
     GROOMING_LINES,
     SEXTORTION_LINES,
+    T0,
+    assessment,
     benign_pair,
     conversation,
     grooming_pair,
     sextortion_pair,
+    with_child,
 )
 
 pytestmark = pytest.mark.browser
@@ -50,8 +58,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+REX_THREADS = ("conv-groom-1", "conv-002", "conv-004")
+
+
 def _seed(store: ReviewStore) -> None:
-    pairs = [grooming_pair(), sextortion_pair(), benign_pair()]
+    extras: dict[str, Any] = {"senders": True, "actions": True}
+    pairs = [grooming_pair(**extras), sextortion_pair(**extras), benign_pair(**extras)]
     # A fuller queue for the screenshot: more platforms, model versions and risks.
     for k, (risk, platform, version) in enumerate(
         [
@@ -61,10 +73,13 @@ def _seed(store: ReviewStore) -> None:
             (0.58, "game_chat", "m-1"),
         ]
     ):
-        conv = conversation(
-            f"conv-{k + 2:03d}", GROOMING_LINES[: 6 + k] if k % 2 == 0 else SEXTORTION_LINES, platform
-        )
-        from tests.review.factories import assessment
+        # u_rex again, each time with another child; other extortion accounts, one chat each.
+        if k % 2 == 0:
+            lines = with_child(GROOMING_LINES[: 6 + k], f"u_child{k}")
+        else:
+            names = {"u_vex": f"u_vex{k}", "u_kai": f"u_kid{k}"}
+            lines = [(names[sender], text) for sender, text in SEXTORTION_LINES]
+        conv = conversation(f"conv-{k + 2:03d}", lines, platform, start=T0 + timedelta(days=k + 1))
 
         evidence = (
             [(2, 0.2, ["age_probing"]), (5, 0.2, ["secrecy"])]
@@ -81,6 +96,7 @@ def _seed(store: ReviewStore) -> None:
                     evidence=evidence,
                     first_alert_index=evidence[-1][0],
                     model_version=version,
+                    **extras,
                 ),
             )
         )
@@ -194,6 +210,41 @@ def test_review_flow_in_chromium(live_app: str, browser: object, tmp_path: Path)
     assert "message #2" in activity
     assert "confirmed grooming" in activity
     _save(page, tmp_path, "thread_decided.png")
+
+    # Who the risk comes from, and what to do about it.
+    suspected = page.locator("#suspected-sender")
+    assert suspected.locator(".suspected-link").inner_text() == "u_rex"
+    assert "started the chat" in suspected.inner_text()
+    assert "0.90" in suspected.inner_text()
+    assert "3 stored conversations" in suspected.inner_text()
+    assert page.locator("table.participants tbody tr").count() == 2
+    actions = page.locator("#actions")
+    assert "platform actions" in actions.inner_text().lower()  # headings are upper-cased by CSS
+    assert "for the child" in actions.inner_text().lower()
+    links = actions.locator("a[target=_blank]")
+    assert links.count() == 3
+    for i in range(links.count()):
+        assert links.nth(i).get_attribute("rel") == "noopener noreferrer"
+    # After the decision the page was reloaded: all text is hidden again until revealed.
+    assert page.locator(".msg .redacted").count() == len(GROOMING_LINES)
+
+    suspected.locator(".suspected-link").click()
+    page.wait_for_url(f"{live_app}/senders/u_rex")
+    page.wait_for_selector("svg.chart")
+    threads = page.locator("table.sender-threads tbody tr")
+    assert threads.count() == 3
+    listed = page.inner_text("table.sender-threads")
+    for cid in REX_THREADS:
+        assert cid in listed
+    assert page.locator("svg.chart .pt-ev").count() == 3
+    assert "Confirmed grooming" in page.inner_text(".decision-list")
+    assert "how old are you" not in page.content()
+    shot = _save(page, tmp_path, "sender.png")
+    assert shot.stat().st_size > 10_000
+    assert (SCREENSHOTS / "sender.png").stat().st_size > 10_000
+    page.click("a.sender-thread-link:text('conv-002')")
+    page.wait_for_selector("#suspected-sender")
+    assert page.locator("#suspected-sender .suspected-link").inner_text() == "u_rex"
     context.close()
 
     lead = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
@@ -203,6 +254,9 @@ def test_review_flow_in_chromium(live_app: str, browser: object, tmp_path: Path)
     assert page.locator(".stat-value").first.inner_text() == "5"
     assert "100%" in page.inner_text("table")
     _save(page, tmp_path, "lead.png")
+    page.goto(f"{live_app}/senders")
+    assert page.locator("table.senders tbody tr").first.locator(".sender-link").inner_text() == "u_rex"
+    _save(page, tmp_path, "senders.png")
     lead.close()
 
     admin = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]

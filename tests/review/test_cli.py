@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -137,3 +138,65 @@ def test_clear_errors(tmp_path: Path, files: tuple[Path, Path]) -> None:
     )
     assert code == 2
     assert "at least 10" in out
+
+
+def _head(db: str) -> tuple[int, str]:
+    code, out = invoke("verify-audit", "--db", db)
+    assert code == 0, out
+    found = re.search(r"head seq (\d+) hash ([0-9a-f]{64})$", out.strip())
+    assert found is not None, out
+    return int(found.group(1)), found.group(2)
+
+
+def test_verify_audit_checks_the_head_against_a_kept_hash(sqlite_url: str, files: tuple[Path, Path]) -> None:
+    assessments, conversations = files
+    code, out = invoke("init-db", "--db", sqlite_url)
+    assert "applied 0001_initial, 0002_sender_profiles" in out
+    assert "already current" in invoke("init-db", "--db", sqlite_url)[1]
+    invoke("ingest", str(assessments), "--conversations", str(conversations), "--db", sqlite_url)
+    seq, head = _head(sqlite_url)
+
+    code, out = invoke("verify-audit", "--db", sqlite_url, "--expect-head", head.upper())
+    assert code == 0
+    assert out.strip().endswith("matches --expect-head")
+
+    code, out = invoke("verify-audit", "--db", sqlite_url, "--expect-head", "ab" * 32)
+    assert code == 1
+    assert len(out.strip().splitlines()) == 1
+    assert "not in the chain" in out
+
+    code, out = invoke("verify-audit", "--db", sqlite_url, "--expect-head", "nothex")
+    assert code == 2
+    assert "64 hex digits" in out
+
+    # The log grows: the kept hash is now an earlier entry, which the message says.
+    invoke(
+        "add-user", "lena", "--role", "lead", "--password-stdin", "--db", sqlite_url, input=PASSWORD + "\n"
+    )
+    code, out = invoke("verify-audit", "--db", sqlite_url, "--expect-head", head)
+    assert code == 1
+    assert f"entry seq {seq}" in out
+    assert "grew" in out
+
+    # A rebuilt chain that verifies on its own is caught only by the kept head.
+    _, new_head = _head(sqlite_url)
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER audit_log_no_update"))
+        connection.execute(text("DROP TRIGGER audit_log_no_delete"))
+        connection.execute(text("DELETE FROM audit_log WHERE seq > :s"), {"s": seq})
+        connection.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": seq, "h": head})
+    engine.dispose()
+    assert invoke("verify-audit", "--db", sqlite_url)[0] == 0
+    code, out = invoke("verify-audit", "--db", sqlite_url, "--expect-head", new_head)
+    assert code == 1
+    assert "not in the chain" in out
+
+    # A broken chain fails whatever head is expected.
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_log SET actor_id = 99 WHERE seq = 1"))
+    engine.dispose()
+    code, out = invoke("verify-audit", "--db", sqlite_url, "--expect-head", head)
+    assert code == 1
+    assert out.startswith("BROKEN at entry")

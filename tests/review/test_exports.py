@@ -154,3 +154,32 @@ def test_labels_export_maps_decisions_and_round_trips(
     last = store.audit_log(limit=1)[0]
     assert last.action == "export_labels"
     assert last.details["records"] == 3
+
+
+def test_case_report_carries_senders_and_recommended_actions(store: ReviewStore, tmp_path: Path) -> None:
+    from grooming_risk.review.ingest import ingest_pairs
+    from tests.review.factories import ACTIONS
+
+    ingest_pairs(store, [sextortion_pair(senders=True, actions=True), grooming_pair()])
+    sext = store.find_thread("conv-sext-1")
+    groom = store.find_thread("conv-groom-1")
+    assert sext is not None
+    assert groom is not None
+    with zipfile.ZipFile(export_case(store, sext, tmp_path / "s.zip").path) as archive:
+        report = json.loads(archive.read("report.json"))
+        assessment = json.loads(archive.read("assessment.json"))
+    assert report["suspected_sender"] == "u_vex"
+    assert [(s["account_identifier"], s["suspected"], s["role"]) for s in report["senders"]] == [
+        ("u_vex", True, "initiator"),
+        ("u_kai", False, "second"),
+    ]
+    assert report["senders"][0]["risk"] == 0.97
+    assert report["senders"][0]["evidence_message_indices"] == [2, 4]
+    assert "text" not in report["senders"][0]
+    assert report["recommended_actions"] == ACTIONS
+    assert assessment["actions"] == ACTIONS
+    assert assessment["senders"][0]["sender"] == "u_vex"
+    # An assessment from before senders and actions: empty block, no actions asked for.
+    with zipfile.ZipFile(export_case(store, groom, tmp_path / "g.zip").path) as archive:
+        old = json.loads(archive.read("report.json"))
+    assert (old["suspected_sender"], old["senders"], old["recommended_actions"]) == (None, [], None)

@@ -64,18 +64,25 @@ def init_db(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Create the review database, or upgrade it to the current schema (safe to run again)."""
     from sqlalchemy.exc import OperationalError
 
-    from grooming_risk.review.db import display_url, resolve_url, sqlite_path
-    from grooming_risk.review.migrations import upgrade
+    from grooming_risk.review.db import display_url, make_engine, resolve_url, sqlite_path
+    from grooming_risk.review.migrations import current_revision, revisions_between, upgrade
 
     url = resolve_url(db)
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        revision = upgrade(url)
+        engine = make_engine(url)
+        try:
+            before = current_revision(engine)
+            revision = upgrade(engine=engine)
+        finally:
+            engine.dispose()
     except OperationalError as exc:
         _fail(f"cannot open {display_url(url)}: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
-    typer.echo(f"{display_url(url)}: schema at revision {revision}")
+    applied = revisions_between(before, revision)
+    done = f"applied {', '.join(applied)}" if applied else "already current"
+    typer.echo(f"{display_url(url)}: schema at revision {revision} ({done})")
 
 
 @app.command("ingest")
@@ -200,16 +207,57 @@ def add_user(
 
 
 @app.command("verify-audit")
-def verify_audit(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Check the audit log's hash chain; print OK or the first broken entry (exit code 1)."""
+def verify_audit(
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    expect_head: str | None = typer.Option(
+        None,
+        "--expect-head",
+        metavar="HASH",
+        help="Also require the chain's head to be this hash (one kept outside the database).",
+    ),
+) -> None:
+    """Check the audit log's hash chain; print OK and the head, or the first broken entry (exit code 1).
+
+    The chain proves that entries were not altered or removed from the middle, but whoever can write
+    the database could rebuild the whole chain. To catch that, keep the head outside the database:
+    the OK line ends with `head seq N hash H`; store H somewhere the database's users cannot change
+    (a ticket, a signed e-mail, write-once storage), and later run `verify-audit --expect-head H`.
+    It fails (exit code 1, one line) if the chain is broken or its head is not H; the message says
+    whether H is still an earlier entry of the chain (the log grew since: record the new head) or
+    is not in it at all (the log was rewritten or replaced).
+    """
+    import re
+
+    if expect_head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expect_head.strip()):
+        _fail("--expect-head: give the 64 hex digits of a head hash, as printed by verify-audit")
     store = _open(db)
     try:
         result = store.verify_audit()
+        expected = expect_head.strip().lower() if expect_head else None
+        earlier = (
+            store.audit_seq_of_hash(expected)
+            if expected and result.ok and result.head_hash != expected
+            else None
+        )
     finally:
         store.close()
-    typer.echo(str(result))
     if not result.ok:
+        typer.echo(str(result))
         raise typer.Exit(1)
+    if expected is None or result.head_hash == expected:
+        typer.echo(str(result) + ("; matches --expect-head" if expected else ""))
+        return
+    if earlier is not None:
+        typer.echo(
+            f"HEAD MISMATCH: head is seq {result.head_seq} hash {result.head_hash}; the expected hash is "
+            f"entry seq {earlier}, so the log grew since it was recorded (chain intact)"
+        )
+    else:
+        typer.echo(
+            f"HEAD MISMATCH: head is seq {result.head_seq} hash {result.head_hash}; the expected hash is "
+            "not in the chain: the log was rewritten or replaced"
+        )
+    raise typer.Exit(1)
 
 
 @app.command("export-case")

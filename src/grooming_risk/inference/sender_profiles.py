@@ -42,8 +42,14 @@ def appearances(assessment: Assessment) -> Iterator[tuple[str, SenderAppearance]
         )
 
 
+def log_survival(risk: float, floor: float = PROFILE_FLOOR) -> float:
+    """What one conversation adds to log(1 - combined risk): nothing below the floor, at most
+    log(1 - PROFILE_CAP). Every profile (command, HTTP service, review store) adds these up."""
+    return math.log1p(-min(risk, PROFILE_CAP)) if risk >= floor else 0.0
+
+
 def _log_survival(items: Iterable[SenderAppearance], floor: float) -> float:
-    return sum(math.log1p(-min(a.risk, PROFILE_CAP)) for a in items if a.risk >= floor)
+    return sum(log_survival(a.risk, floor) for a in items)
 
 
 def build_profile(

@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     EXPORT_CASE = "export_case"
     EXPORT_LABELS = "export_labels"
     LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
     ACCOUNT_CREATED = "account_created"
     ACCOUNT_UPDATED = "account_updated"
 

@@ -5,9 +5,10 @@
   names exist.
 - A web session is a random token in an HttpOnly cookie; the database keeps only its SHA-256, so a
   copy of the database does not let anyone log in. Each session has its own CSRF token.
-- Failed logins are counted per (user name, client address) in the database, so the limit holds
-  across worker processes and restarts: after `max_failures` failures within `window`, that pair is
-  refused until the oldest failure leaves the window.
+- Failed logins are counted in the database, so the limits hold across worker processes and
+  restarts: per (user name, client address), and per client address across all user names (one
+  address trying many accounts). After `max_failures` failures within `window`, further sign-ins
+  are refused until enough failures have left the window; the refusal says when that is.
 """
 
 from __future__ import annotations
@@ -135,7 +136,44 @@ def is_locked_out(session: Session, username: str, ip: str, now: datetime, limit
     return recent_failures(session, username, ip, now, limit) >= limit.max_failures
 
 
+def _wait(times: list[datetime], now: datetime, limit: RateLimit) -> timedelta | None:
+    """How long until fewer than `max_failures` of these (ascending) failure times are in the window."""
+    excess = len(times) - limit.max_failures
+    if excess < 0:
+        return None
+    return max(timedelta(seconds=1), times[excess] + limit.window - now)
+
+
+def lockout_wait(
+    session: Session,
+    username: str,
+    ip: str,
+    now: datetime,
+    limit: RateLimit,
+    ip_limit: RateLimit | None = None,
+) -> timedelta | None:
+    """None if a sign-in for (username, ip) may be tried now, else how long until it may."""
+    ip = ip[:64]
+    waits = []
+    account_times = session.execute(
+        select(LoginFailure.at)
+        .where(LoginFailure.username == username, LoginFailure.ip == ip, LoginFailure.at > now - limit.window)
+        .order_by(LoginFailure.at)
+    ).scalars()
+    waits.append(_wait(list(account_times), now, limit))
+    if ip_limit is not None:
+        ip_times = session.execute(
+            select(LoginFailure.at)
+            .where(LoginFailure.ip == ip, LoginFailure.at > now - ip_limit.window)
+            .order_by(LoginFailure.at)
+        ).scalars()
+        waits.append(_wait(list(ip_times), now, ip_limit))
+    found = [w for w in waits if w is not None]
+    return max(found) if found else None
+
+
 def record_failure(session: Session, username: str, ip: str, now: datetime, limit: RateLimit) -> None:
+    """Count one failure; `limit` is the longest window in use (older failures are swept)."""
     session.add(LoginFailure(username=username[:64], ip=ip[:64], at=now))
     # Keep the table small: older failures no longer count for anything.
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - 4 * limit.window))

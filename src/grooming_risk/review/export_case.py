@@ -10,6 +10,9 @@ Contents (all JSON except the manifest):
 - report.json        a report modelled on the structure of NCMEC's CyberTipline report: incident
                      type, incident time, platform, reported accounts, reporter, categories. It is a
                      starting point for a submission through the official channel, not a submission.
+                     It also carries the model's per-participant risk (`senders`, with the
+                     `suspected_sender`) and its recommended actions (`recommended_actions`, null when
+                     the scorer was not asked for them).
 - MANIFEST           SHA-256 of every other file, in `sha256sum -c` format
 
 The export itself is audited (thread, actor, file digests). The zip is written under a temporary
@@ -76,6 +79,22 @@ def _incident_type(final: DecisionView | None, model_label: str) -> dict[str, An
     return {"type": kind, "description": description, "subtype": label, "basis": basis}
 
 
+def _sender_block(item: dict[str, Any], ages: dict[str, Any], suspected: str | None) -> dict[str, Any]:
+    """One participant as the model saw them: ids, scores and message indices, no text."""
+    return {
+        "account_identifier": item["sender"],
+        "suspected": item["sender"] == suspected,
+        "role": item.get("role"),
+        "risk": item.get("risk"),
+        "messages": item.get("messages"),
+        "categories": item.get("categories", []),
+        "evidence_message_indices": [e["index"] for e in item.get("evidence", [])],
+        "first_sent_at": item.get("first_sent_at"),
+        "last_sent_at": item.get("last_sent_at"),
+        "declared_age": ages.get(item["sender"]),
+    }
+
+
 def build_report(material: CaseMaterial, exported_by: int | None, organisation: str | None) -> dict[str, Any]:
     conversation = material.conversation
     assessment = material.assessment
@@ -108,6 +127,8 @@ def build_report(material: CaseMaterial, exported_by: int | None, organisation: 
     model_categories = sorted(
         {c for e in evidence for c in e.get("categories", [])} | set(assessment.get("categories_present", []))
     )
+    sender_risks = assessment.get("senders") or []
+    suspected = sender_risks[0]["sender"] if sender_risks and assessment.get("flagged") else None
     return {
         "schema": REPORT_SCHEMA,
         "modelled_on": MODELLED_ON,
@@ -140,6 +161,9 @@ def build_report(material: CaseMaterial, exported_by: int | None, organisation: 
         "other_participants": [
             {"account_identifier": s, "declared_age": ages.get(s)} for s in senders if s not in implicated
         ],
+        "suspected_sender": suspected,
+        "senders": [_sender_block(item, ages, suspected) for item in sender_risks],
+        "recommended_actions": assessment.get("actions"),
         "summary_categories": sorted(confirmed) if confirmed else model_categories,
         "summary_categories_basis": "reviewer" if confirmed else "model",
         "detection": {

@@ -8,6 +8,8 @@ Policy (documented in the CLI help too):
   twice is one row ("unchanged"). A different pair for a known conversation (rescored by a newer
   model, or the chat grew) is added as the thread's current assessment; the older one is kept,
   marked superseded, and decisions keep pointing at the assessment they were made on.
+- The thread's participants (`thread_senders`, for sender profiles) are those of its current
+  assessment: a newer assessment replaces them, and one without `senders` leaves none.
 - A thread that was already decided stays decided when a new assessment arrives, unless the
   conversation itself changed (new messages) and the new assessment is flagged: then it goes back
   into the queue, because a reviewer has not seen those messages. A queued thread stays queued even
@@ -39,8 +41,15 @@ from grooming_risk.io.errors import RecordError, errors_from_validation
 from grooming_risk.io.readers import iter_raw_records, iter_with_errors
 from grooming_risk.review import audit
 from grooming_risk.review.audit import AuditAction, canonical_json
-from grooming_risk.review.models import AssessmentRecord, Thread, ThreadCategory, ThreadStatus
+from grooming_risk.review.models import (
+    AssessmentRecord,
+    Thread,
+    ThreadCategory,
+    ThreadSender,
+    ThreadStatus,
+)
 from grooming_risk.review.store import ReviewStore, predicted_categories
+from grooming_risk.review.store.senders import sender_rows
 
 Outcome = str  # "created" | "updated" | "unchanged"
 
@@ -105,6 +114,14 @@ def check_pair(conversation: Conversation, assessment: Assessment) -> None:
             "first_alert_index",
             f"{assessment.first_alert_index} is past the last message (index {n - 1})",
         )
+    for i, sender in enumerate(assessment.senders):
+        for j, item in enumerate(sender.evidence):
+            if item.index >= n:
+                raise PairError(
+                    cid,
+                    f"senders[{i}].evidence[{j}].index",
+                    f"{item.index} is past the last message (index {n - 1})",
+                )
     if assessment.risk_by_message and len(assessment.risk_by_message) != n:
         raise PairError(
             cid,
@@ -191,6 +208,10 @@ def ingest_one(
     session.add(record)
     session.execute(delete(ThreadCategory).where(ThreadCategory.thread_id == thread.id))
     session.add_all(ThreadCategory(thread_id=thread.id, category=c) for c in predicted_categories(assessment))
+    session.flush()
+    # Participants follow the current assessment; one without `senders` (older scorers) leaves none.
+    session.execute(delete(ThreadSender).where(ThreadSender.thread_id == thread.id))
+    session.add_all(sender_rows(thread.id, record.id, assessment))
     session.flush()
     queued = thread.status in (ThreadStatus.NEW, ThreadStatus.SECOND_REVIEW)
     audit.append(

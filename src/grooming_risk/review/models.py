@@ -260,9 +260,39 @@ class WebSession(Base):
 
 class LoginFailure(Base):
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key", "username", "ip", "at"),)
+    __table_args__ = (
+        Index("ix_login_failures_key", "username", "ip", "at"),
+        # The per-address limit counts failures across all user names.
+        Index("ix_login_failures_ip", "ip", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ThreadSender(Base):
+    """One participant of a thread, from its current assessment's `senders` (replaced on re-ingest).
+
+    Sender ids are free text of any length, so rows are keyed and looked up by the id's SHA-256.
+    `log_complement` is ln(1 - risk) for risks that count towards a sender's combined risk (0 for
+    the others), so that the senders list can rank by combined risk = 1 - prod(1 - r) in SQL, as
+    an ascending sum, and page there.
+    """
+
+    __tablename__ = "thread_senders"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), primary_key=True)
+    sender_sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    sender: Mapped[str] = mapped_column(Text)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    rank: Mapped[int]  # position in the assessment's senders list: 0 is the riskiest
+    role: Mapped[str] = mapped_column(String(16))
+    risk: Mapped[float] = mapped_column(Float)
+    log_complement: Mapped[float] = mapped_column(Float)
+    messages: Mapped[int]
+    categories_json: Mapped[str] = mapped_column(Text)
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_suspected: Mapped[bool]  # rank 0 of a flagged assessment

@@ -42,6 +42,14 @@ def head_revision() -> str:
     return head
 
 
+def revisions_between(before: str | None, after: str) -> list[str]:
+    """The revisions an upgrade from `before` (None: empty database) to `after` applied, oldest first."""
+    if before == after:
+        return []
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return [s.revision for s in reversed(list(scripts.iterate_revisions(after, before or "base")))]
+
+
 def upgrade(url: str | None = None, revision: str = "head", *, engine: Engine | None = None) -> str:
     """Create or upgrade the schema at `url`; return the revision it is now at."""
     own = engine is None

@@ -1,8 +1,9 @@
-"""Geometry of the risk-over-messages chart, drawn as inline SVG by the thread template."""
+"""Geometry of the risk charts (per message in a thread, per thread for a sender), drawn as inline
+SVG by the templates: no JavaScript, nothing fetched."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,15 @@ def risk_chart(
         round(x_of(alert), 1) if alert is not None else None,
         alert,
     )
+
+
+def timeline_chart(
+    risks: list[float], highlighted: set[int], labels: list[str], *, width: int = 720, height: int = 190
+) -> RiskChart | None:
+    """A sender's risk over time: one point per thread, oldest first, x labelled by `labels`
+    (e.g. dates); `highlighted` marks the threads where the sender is the suspected party."""
+    chart = risk_chart(risks, highlighted, None, width=width, height=height)
+    if chart is None:
+        return None
+    ticks = [Tick(t.pos, labels[int(t.label)]) for t in chart.x_ticks if int(t.label) < len(labels)]
+    return replace(chart, x_ticks=ticks)

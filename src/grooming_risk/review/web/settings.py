@@ -16,6 +16,10 @@ class ReviewSettings:
         TLS-terminating proxy too). Off by default so that http://127.0.0.1 works for a local trial.
     session_ttl: how long a login lasts.
     rate_limit: failed logins allowed per (user name, client address) within a window.
+    ip_rate_limit: failed logins allowed per client address, whatever the user names, within a
+        window: stops one address from trying a few passwords on every account. Sized for an office
+        behind one NAT address; behind a proxy, start `serve` with --forwarded-allow-ips so that
+        the address is the client's, not the proxy's.
     secret_key: signs the login form's CSRF token; a random one per process if None (only pending
         login forms are lost on restart: sessions themselves live in the database).
     organisation: reporting organisation written into escalation reports.
@@ -26,6 +30,9 @@ class ReviewSettings:
     secure_cookies: bool = False
     session_ttl: timedelta = timedelta(hours=8)
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    ip_rate_limit: RateLimit = field(
+        default_factory=lambda: RateLimit(max_failures=20, window=timedelta(minutes=15))
+    )
     secret_key: str | None = None
     organisation: str | None = None
     page_size: int = 50
@@ -35,5 +42,8 @@ class ReviewSettings:
             raise ValueError(f"page_size must be >= 1, got {self.page_size}")
         if self.session_ttl <= timedelta(0):
             raise ValueError("session_ttl must be positive")
-        if self.rate_limit.max_failures < 1:
-            raise ValueError(f"rate_limit.max_failures must be >= 1, got {self.rate_limit.max_failures}")
+        for name, limit in (("rate_limit", self.rate_limit), ("ip_rate_limit", self.ip_rate_limit)):
+            if limit.max_failures < 1:
+                raise ValueError(f"{name}.max_failures must be >= 1, got {limit.max_failures}")
+            if limit.window <= timedelta(0):
+                raise ValueError(f"{name}.window must be positive")
