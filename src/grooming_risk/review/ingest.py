@@ -30,15 +30,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.conversation import Conversation
-from grooming_risk.io.errors import RecordError, errors_from_validation
-from grooming_risk.io.readers import iter_raw_records, iter_with_errors
+from grooming_risk.io.errors import RecordError
+from grooming_risk.io.readers import iter_with_errors
+from grooming_risk.io.readers import read_assessments as io_read_assessments
 from grooming_risk.review import audit
 from grooming_risk.review.audit import AuditAction, canonical_json
 from grooming_risk.review.models import (
@@ -310,20 +310,7 @@ def ingest_pairs(
 
 def read_assessments(path: str | Path, errors: list[RecordError]) -> Iterator[tuple[int, Assessment]]:
     """Validated assessments with their line numbers; bad lines go to `errors`."""
-    source = str(path)
-    for line, obj in iter_raw_records(path):
-        if isinstance(obj, RecordError):
-            errors.append(obj)
-            continue
-        try:
-            yield line, Assessment.model_validate(obj)
-        except ValidationError as exc:
-            cid = obj.get("conversation_id")
-            errors.extend(
-                errors_from_validation(
-                    exc, source=source, line=line, conversation_id=cid if isinstance(cid, str) else None
-                )
-            )
+    yield from io_read_assessments(path, errors.append)
 
 
 def ingest_files(
