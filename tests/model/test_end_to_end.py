@@ -97,6 +97,13 @@ def test_train_evaluate_load_score(
         "eval/test/risk_curves.png",
         "eval/test/report.md",
     } <= artifacts
+    # Who is the risk: author-level metrics (PAN 2012 problem 1) and the suspected sender, per set.
+    logged_metrics = run.data.metrics
+    for key in ("test_author_recall", "test_authors_flagged", "test_top_sender_accuracy"):
+        assert key in logged_metrics, key
+    assert 0.0 <= logged_metrics["test_top_sender_accuracy"] <= 1.0
+    # Precision and F0.5 are undefined (not logged) only when no sender was flagged.
+    assert ("test_author_precision" in logged_metrics) == (logged_metrics["test_authors_flagged"] > 0)
     assert run.data.params["model.kind"] == cfg.model.kind
     assert run.data.params["data.train.source.real"] == "8"
     assert run.data.params["data.tuning.conversations"] == "18"

@@ -13,8 +13,7 @@ import pytest
 import torch
 
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES
-from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES
-from grooming_risk.model.features import ROLE_SLOTS
+from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, ROLE_SLOTS
 from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
 EMBED = 12
