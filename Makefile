@@ -99,7 +99,10 @@ promote: train  ## Candidate vs champion on validation only (unseen writers; rea
 
 score: train  ## Score sample conversations with the default model, with recommended actions; rank their senders.
 	mkdir -p $(DEMO)
-	$(BIN)/python -m grooming_risk.cli.demo_sample $(SPLITS)/test.jsonl $(DEMO)/sample_conversations.jsonl 25
+	$(GR) synth -n 40 --seed $$(( $(SEED) + 2000 )) --writers validation --repeat-offender-share 0.7 \
+		--no-card -o $(DEMO)/returning.jsonl
+	$(BIN)/python -m grooming_risk.cli.demo_sample $(SPLITS)/test.jsonl $(DEMO)/sample_conversations.jsonl 25 \
+		$(DEMO)/returning.jsonl
 	$(GR) score $(DEMO)/sample_conversations.jsonl -o $(DEMO)/assessments.jsonl --actions
 	$(BIN)/python -m grooming_risk.cli.summary $(DEMO)/assessments.jsonl
 	$(GR) senders $(DEMO)/assessments.jsonl -o $(DEMO)/senders.jsonl --show 5

@@ -224,9 +224,11 @@ def test_the_demo_sample_includes_a_returning_offender() -> None:
     from grooming_risk.cli.demo_sample import pick
     from grooming_risk.data.synth import SynthConfig, generate
 
+    split = list(generate(30, 7, SynthConfig(repeat_offender_share=0.0)))
     conversations = list(generate(200, 31, SynthConfig(repeat_offender_share=0.5)))
-    chosen = pick(conversations, 10)
-    assert [c.conversation_id for c in chosen[:10]] == [c.conversation_id for c in conversations[:10]]
+    chosen = pick(split, 10, conversations)
+    assert [c.conversation_id for c in chosen[:10]] == [c.conversation_id for c in split[:10]]
+    assert len(chosen) > 10
     offenders = [
         c.messages[c.first_risk_index].sender for c in chosen if c.is_risky and c.first_risk_index is not None
     ]

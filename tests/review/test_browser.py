@@ -267,3 +267,72 @@ def test_review_flow_in_chromium(live_app: str, browser: object, tmp_path: Path)
     assert "reveal" in page.inner_text("table.audit").lower()
     _save(page, tmp_path, "audit.png")
     admin.close()
+
+
+DEMO_DIR_ENV = "GROOMING_RISK_DEMO_DIR"
+
+
+def _demo_dir() -> Path:
+    import os
+
+    demo = Path(os.environ.get(DEMO_DIR_ENV, Path(__file__).resolve().parents[2] / "artifacts" / "demo"))
+    if not (demo / "assessments.jsonl").exists() or not (demo / "sample_conversations.jsonl").exists():
+        pytest.skip(f"no make demo output in {demo} (run `make demo`, or set ${DEMO_DIR_ENV})")
+    return demo
+
+
+def test_make_demo_output_in_chromium(browser: object, tmp_path: Path) -> None:
+    """What `make demo` scored, as a reviewer sees it: the thread of the returning offender with
+    its suspected sender and recommended actions, and that sender's page with their other threads."""
+    import json
+
+    import uvicorn
+
+    from grooming_risk.review.ingest import ingest_files
+
+    demo = _demo_dir()
+    assessments = [json.loads(line) for line in (demo / "assessments.jsonl").read_text().splitlines()]
+    suspected: dict[str, list[str]] = {}
+    for a in assessments:
+        if a["flagged"] and a.get("senders"):
+            suspected.setdefault(a["senders"][0]["sender"], []).append(a["conversation_id"])
+    returning = max(suspected.items(), key=lambda kv: len(kv[1]), default=("", []))
+    assert len(returning[1]) >= 2, "the demo sample should hold a sender suspected in two or more chats"
+    sender, threads = returning
+    assert all(a.get("actions") is not None for a in assessments), "make demo scores with --actions"
+
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    upgrade(url)
+    store = ReviewStore.open(url)
+    ingest_files(store, demo / "assessments.jsonl", demo / "sample_conversations.jsonl")
+    store.add_account("alice", "reviewer", PASSWORD)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ReviewSettings(), store=store), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})  # type: ignore[attr-defined]
+        page = context.new_page()
+        _login(page, base, "alice")
+        page.goto(f"{base}/threads/{store.find_thread(threads[0])}")
+        page.wait_for_selector("#suspected-sender")
+        assert page.locator("#suspected-sender .suspected-link").inner_text() == sender
+        assert "platform actions" in page.inner_text("#actions").lower()
+        _save(page, tmp_path, "demo_thread.png")
+        page.locator("#suspected-sender .suspected-link").click()
+        page.wait_for_selector("table.sender-threads")
+        listed = page.inner_text("table.sender-threads")
+        assert all(cid in listed for cid in threads)
+        _save(page, tmp_path, "demo_sender.png")
+        context.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()

@@ -42,6 +42,16 @@ def synth(
     obfuscation_rate: float = typer.Option(
         0.35, min=0.0, max=1.0, help="Chance an app name in an offender's message is disguised ('s n a p')."
     ),
+    repeat_offender_share: float = typer.Option(
+        0.06,
+        min=0.0,
+        max=1.0,
+        help="Chance that a risky conversation reuses an earlier offender's account (a returning "
+        "offender with another child; sender profiles and author-level metrics need them).",
+    ),
+    max_offender_conversations: int = typer.Option(
+        3, min=1, help="Most conversations one offender account appears in."
+    ),
     timestamp_share: float = typer.Option(
         0.8, min=0.0, max=1.0, help="Share of conversations with sent_at times."
     ),
@@ -123,6 +133,8 @@ def synth(
             noise=noise,
             obfuscation_rate=obfuscation_rate,
             timestamp_share=timestamp_share,
+            repeat_offender_share=repeat_offender_share,
+            max_offender_conversations=max_offender_conversations,
             phrase_pool=phrase_pool,
             heldout_phrase_share=heldout_phrase_share,
             language=language,
