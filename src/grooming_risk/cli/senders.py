@@ -85,7 +85,8 @@ def senders(
                 f"{p.combined_risk:.3f}",
                 ", ".join(p.categories[:4]),
             )
-        err.print(table)
+        # Piped into a log, rich would assume 80 columns and wrap every id.
+        Console(stderr=True, width=None if err.is_terminal else 160).print(table)
     if bad and not skip_invalid:
         err.print(f"{len(bad)} invalid record(s) skipped")
         raise typer.Exit(1)

@@ -50,7 +50,8 @@ def summarise(path: str, limit: int = 25) -> Table:
 def main() -> None:
     if len(sys.argv) != 2:
         sys.exit("usage: python -m grooming_risk.cli.summary ASSESSMENTS.jsonl")
-    Console().print(summarise(sys.argv[1]))
+    # Piped into a log (make demo | tee), rich would assume 80 columns and wrap every id.
+    Console(width=None if sys.stdout.isatty() else 160).print(summarise(sys.argv[1]))
 
 
 if __name__ == "__main__":
