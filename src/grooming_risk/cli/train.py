@@ -12,6 +12,13 @@ from rich.table import Table
 err = Console(stderr=True)
 
 
+def _out() -> Console:
+    """stdout; piped into a log (make demo), 160 columns rather than rich's 80, so tables stay whole."""
+    import sys
+
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
 def _table(title: str, results: dict[str, dict[str, float]]) -> Table:
     from grooming_risk.training.evaluate import comparison_rows
 
@@ -75,7 +82,7 @@ def train(
         split: {k.removeprefix(f"{split}_"): v for k, v in metrics.items() if k.startswith(f"{split}_")}
         for split in ("val", "test", "handwritten")
     }
-    Console().print(_table(f"{cfg.name}: model at {cfg.output_dir}", {k: v for k, v in results.items() if v}))
+    _out().print(_table(f"{cfg.name}: model at {cfg.output_dir}", {k: v for k, v in results.items() if v}))
 
 
 def evaluate(
@@ -105,9 +112,9 @@ def evaluate(
     except (FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
-    Console().print(_table("evaluation", results))
+    _out().print(_table("evaluation", results))
     for line in false_alarm_lines(results):
-        Console().print(line.replace("**", ""))
+        _out().print(line.replace("**", ""))
 
 
 def promote(
@@ -143,8 +150,8 @@ def promote(
     renamed = {
         k.replace("model/", "candidate/").replace("baseline/", "champion/"): v for k, v in results.items()
     }
-    Console().print(_table("candidate vs champion", renamed))
-    Console().print(message)
+    _out().print(_table("candidate vs champion", renamed))
+    _out().print(message)
     if not ok:
         raise typer.Exit(1)
 
