@@ -66,3 +66,18 @@ def test_benchmark_prints_the_whole_table(tiny_artifact: Path, tmp_path: Path) -
     assert (
         abs(figures["onnx"]["handwritten_roc_auc_torch"] - figures["onnx"]["handwritten_roc_auc_onnx"]) < 1e-6
     )
+
+
+def test_participants_benchmark_prints_both_rows_and_the_ratio() -> None:
+    args = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "participants.py"),
+        "--messages",
+        "200",
+        "--repeats",
+        "1",
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("| without senders (baseline) |", "| with senders |", "| ratio with / without |"):
+        assert row in done.stdout, row
