@@ -79,5 +79,10 @@ def test_participants_benchmark_prints_both_rows_and_the_ratio() -> None:
     ]
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    for row in ("| without senders (baseline) |", "| with senders |", "| ratio with / without |"):
+    for row in (
+        "| without senders (baseline) |",
+        "| with senders |",
+        "| ratio with / without |",
+        "| memory |",
+    ):
         assert row in done.stdout, row
