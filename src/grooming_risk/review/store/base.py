@@ -94,19 +94,21 @@ def decision_views(session: Session, thread_id: int) -> list[DecisionView]:
         .where(Decision.thread_id == thread_id)
         .order_by(Decision.decided_at, Decision.id)
     ).all()
-    return [
-        DecisionView(
-            id=d.id,
-            decision=DecisionKind(d.decision),
-            categories=list(json.loads(d.categories_json)),
-            note=d.note,
-            reviewer_id=d.reviewer_id,
-            reviewer=name,
-            decided_at=d.decided_at,
-            assessment_id=d.assessment_id,
-        )
-        for d, name in rows
-    ]
+    return [decision_view(d, name) for d, name in rows]
+
+
+def decision_view(d: Decision, reviewer: str) -> DecisionView:
+    """A stored decision as pages show it, with the reviewer's username."""
+    return DecisionView(
+        id=d.id,
+        decision=DecisionKind(d.decision),
+        categories=list(json.loads(d.categories_json)),
+        note=d.note,
+        reviewer_id=d.reviewer_id,
+        reviewer=reviewer,
+        decided_at=d.decided_at,
+        assessment_id=d.assessment_id,
+    )
 
 
 def audit_views(session: Session, query: Any) -> list[AuditView]:

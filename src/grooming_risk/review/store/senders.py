@@ -21,10 +21,9 @@ from grooming_risk.contract.assessment import Assessment
 from grooming_risk.inference.sender_profiles import PROFILE_FLOOR, log_survival
 from grooming_risk.review.errors import NotFoundError
 from grooming_risk.review.models import Account, Decision, DecisionKind, Thread, ThreadSender
-from grooming_risk.review.store.base import StoreBase
+from grooming_risk.review.store.base import StoreBase, decision_view
 from grooming_risk.review.store.signs import taxonomy_order
 from grooming_risk.review.store.views import (
-    DecisionView,
     SenderDecision,
     SenderPage,
     SenderProfile,
@@ -103,20 +102,7 @@ class SendersStore(StoreBase):
             ).all()
         conversation_of = {t.id: t.conversation_id for _, t in rows}
         decisions = [
-            SenderDecision(
-                d.thread_id,
-                conversation_of[d.thread_id],
-                DecisionView(
-                    id=d.id,
-                    decision=DecisionKind(d.decision),
-                    categories=list(json.loads(d.categories_json)),
-                    note=d.note,
-                    reviewer_id=d.reviewer_id,
-                    reviewer=name,
-                    decided_at=d.decided_at,
-                    assessment_id=d.assessment_id,
-                ),
-            )
+            SenderDecision(d.thread_id, conversation_of[d.thread_id], decision_view(d, name))
             for d, name in decided
         ]
         latest: dict[int, DecisionKind] = {}
