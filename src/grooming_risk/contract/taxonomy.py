@@ -7,6 +7,7 @@ signs. Order matters: it is the order of the per-category outputs in every model
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -38,6 +39,15 @@ class RiskCategory(StrEnum):
 
 
 RISK_CATEGORIES: tuple[str, ...] = tuple(c.value for c in RiskCategory)
+_ORDER = {c: i for i, c in enumerate(RISK_CATEGORIES)}
+
+
+def taxonomy_order(names: Iterable[str]) -> list[str]:
+    """Warning-sign names in taxonomy order (then any unknown ones alphabetically), so the same
+    signs always read the same way."""
+    return sorted(set(names), key=lambda c: (_ORDER.get(c, len(_ORDER)), c))
+
+
 RISKY_LABELS: tuple[str, ...] = (Label.GROOMING.value, Label.SEXTORTION.value)
 
 CATEGORY_DESCRIPTIONS: dict[str, str] = {

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.sender_profile import SenderAppearance, SenderProfile
-from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+from grooming_risk.contract.taxonomy import taxonomy_order
 
 # A conversation adds to a sender's combined risk only from this risk on; below it an ordinary
 # sender in hundreds of chats would add up to an alert.
@@ -68,8 +68,7 @@ def build_profile(
         max_risk=items[0].risk,
         combined_risk=round(-math.expm1(_log_survival(items, floor)), DECIMALS),
         floor=floor,
-        # Taxonomy order, so the same signs always read the same way.
-        categories=[c for c in RISK_CATEGORIES if c in found] + sorted(found - set(RISK_CATEGORIES)),
+        categories=taxonomy_order(found),
         first_seen=min(times, default=None),
         last_seen=max(times, default=None),
         conversation_ids=[a.conversation_id for a in items],

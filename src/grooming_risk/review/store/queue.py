@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grooming_risk.contract.assessment import Assessment
-from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+from grooming_risk.contract.taxonomy import RISK_CATEGORIES, taxonomy_order
 from grooming_risk.review.auth import AccountInfo
 from grooming_risk.review.models import (
     OPEN_STATUSES,
@@ -18,7 +18,7 @@ from grooming_risk.review.models import (
     ThreadSender,
 )
 from grooming_risk.review.store.base import StoreBase
-from grooming_risk.review.store.signs import leading_categories, taxonomy_order
+from grooming_risk.review.store.signs import leading_categories
 from grooming_risk.review.store.views import Facets, QueueFilters, QueuePage, QueueRow
 
 

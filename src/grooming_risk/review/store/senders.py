@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from sqlalchemy import case, func, select
 
 from grooming_risk.contract.assessment import Assessment
+from grooming_risk.contract.taxonomy import taxonomy_order
 from grooming_risk.inference.sender_profiles import PROFILE_FLOOR, log_survival
 from grooming_risk.review.errors import NotFoundError
 from grooming_risk.review.models import Account, Decision, DecisionKind, Thread, ThreadSender
 from grooming_risk.review.store.base import StoreBase, decision_view
-from grooming_risk.review.store.signs import taxonomy_order
 from grooming_risk.review.store.views import (
     SenderDecision,
     SenderPage,

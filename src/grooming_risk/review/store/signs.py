@@ -5,14 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from grooming_risk.contract.assessment import Assessment
-from grooming_risk.contract.taxonomy import RISK_CATEGORIES
+from grooming_risk.contract.taxonomy import RISK_CATEGORIES, taxonomy_order
 
 _ORDER = {c: i for i, c in enumerate(RISK_CATEGORIES)}
-
-
-def taxonomy_order(names: list[str] | set[str]) -> list[str]:
-    """Known categories in taxonomy order, then any others alphabetically."""
-    return sorted(names, key=lambda c: (_ORDER.get(c, len(_ORDER)), c))
 
 
 def predicted_categories(assessment: Assessment) -> list[str]:

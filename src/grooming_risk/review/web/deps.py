@@ -21,6 +21,11 @@ SESSION_COOKIE = "gr_review_session"
 MAX_PAGE = 100_000
 
 
+def page_count(total: int, per_page: int) -> int:
+    """Pages needed for `total` rows (at least one, so an empty list still has its page)."""
+    return max(1, -(-total // per_page))
+
+
 class LoginRequiredError(Exception):
     """No live session: HTML GETs are sent to the login page, everything else gets 401."""
 

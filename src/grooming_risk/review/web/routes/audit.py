@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from grooming_risk.review.web.deps import MAX_PAGE, Viewer, admin_viewer, store_of
+from grooming_risk.review.web.deps import MAX_PAGE, Viewer, admin_viewer, page_count, store_of
 from grooming_risk.review.web.rendering import render
 
 router = APIRouter()
@@ -29,6 +29,6 @@ def audit_page(
         entries=store.audit_log(limit=PER_PAGE, offset=(page - 1) * PER_PAGE),
         verify=store.verify_audit(),
         page_no=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         accounts=store.accounts(),
     )

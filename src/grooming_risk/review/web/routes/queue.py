@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES
 from grooming_risk.review.store import QUEUE_STATUS_FILTERS, QueueFilters
-from grooming_risk.review.web.deps import MAX_PAGE, Viewer, current_viewer, settings_of, store_of
+from grooming_risk.review.web.deps import MAX_PAGE, Viewer, current_viewer, page_count, settings_of, store_of
 from grooming_risk.review.web.rendering import render
 
 router = APIRouter()
@@ -43,7 +43,7 @@ def queue(
     )
     params = {"status": status, "category": category, "platform": platform, "model_version": model_version}
     base = {k: v for k, v in params.items() if v}
-    pages = max(1, -(-result.total // settings.page_size))
+    pages = page_count(result.total, settings.page_size)
     return render(
         request,
         "queue.html",

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from grooming_risk.review.web.chart import timeline_chart
-from grooming_risk.review.web.deps import MAX_PAGE, Viewer, current_viewer, lead_viewer, store_of
+from grooming_risk.review.web.deps import MAX_PAGE, Viewer, current_viewer, lead_viewer, page_count, store_of
 from grooming_risk.review.web.rendering import render
 
 router = APIRouter()
@@ -29,7 +29,7 @@ def senders_list(
     viewer: Viewer = Depends(lead_viewer),
 ) -> Response:
     result = store_of(request).senders(limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    pages = max(1, -(-result.total // PER_PAGE))
+    pages = page_count(result.total, PER_PAGE)
     return render(
         request,
         "senders.html",
