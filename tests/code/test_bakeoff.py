@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from grooming_risk.training.bakeoff import CandidateResult, Rule, choose, load_bakeoff, summary_table
+from grooming_risk.training.bakeoff import (
+    CandidateResult,
+    Rule,
+    choose,
+    load_bakeoff,
+    run_bakeoff,
+    summary_table,
+)
 from grooming_risk.training.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +80,21 @@ def test_the_shipped_bakeoff_config_loads_and_names_real_configs(tmp_path: Path)
     bad.write_text("seeds: []\n")
     with pytest.raises(ConfigError):
         load_bakeoff(bad)
+
+
+def test_a_resumed_bakeoff_trains_only_the_missing_seeds(tmp_path: Path) -> None:
+    cfg = load_bakeoff(ROOT / "configs" / "bakeoff" / "model_v2.yaml")
+    cfg = cfg.model_copy(update={"output_dir": tmp_path})
+    first, second = list(cfg.candidates)[:2]
+    metrics = _result(first, 0.9, 0.95).runs[0]
+    finished = {(first, seed): metrics for seed in cfg.seeds} | {(second, cfg.seeds[0]): metrics}
+    trained: list[tuple[str, int]] = []
+
+    def fake_train(train_cfg: Any) -> dict[str, float]:
+        trained.append((train_cfg.name.removeprefix("bakeoff-"), train_cfg.training.seed))
+        return dict(metrics)
+
+    results, _ = run_bakeoff(cfg, only=[first, second], finished=finished, train_fn=fake_train)
+    assert trained == [(second, seed) for seed in cfg.seeds[1:]]
+    assert [len(r.runs) for r in results] == [len(cfg.seeds), len(cfg.seeds)]
+    assert (tmp_path / "BAKEOFF.md").exists()

@@ -166,6 +166,12 @@ def bakeoff(
         "--report-only",
         help="Train nothing: rebuild the choice and report from the experiment's MLflow runs.",
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Skip every candidate and seed that already has a finished run in the experiment "
+        "(its recorded metrics are used): continue a bake-off that stopped part-way.",
+    ),
     speed_data: Path | None = typer.Option(
         Path("data/real/chitchat.test.jsonl"),
         "--speed-data",
@@ -178,6 +184,7 @@ def bakeoff(
     from grooming_risk.training.bakeoff import (
         add_speeds,
         choose,
+        finished_runs,
         load_bakeoff,
         results_from_mlflow,
         run_bakeoff,
@@ -195,7 +202,7 @@ def bakeoff(
         if report_only:
             results = results_from_mlflow(cfg)
         else:
-            results, _ = run_bakeoff(cfg, only=only or None)
+            results, _ = run_bakeoff(cfg, only=only or None, finished=finished_runs(cfg) if resume else None)
         if speed_data and str(speed_data) and speed_data.exists():
             add_speeds(cfg, results, speed_data)
         winner, why = choose(results, cfg.rule)

@@ -15,6 +15,7 @@ import logging
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,11 +123,24 @@ def choose(results: list[CandidateResult], rule: Rule) -> tuple[str | None, list
     return winner.name, why
 
 
+# A finished run's metrics, by (candidate, seed).
+Finished = dict[tuple[str, int], dict[str, float]]
+
+
 def run_bakeoff(
-    cfg: BakeoffConfig, *, only: list[str] | None = None
+    cfg: BakeoffConfig,
+    *,
+    only: list[str] | None = None,
+    finished: Finished | None = None,
+    train_fn: Callable[[Any], dict[str, float]] | None = None,
 ) -> tuple[list[CandidateResult], str | None]:
-    """Train every candidate with every seed (one MLflow run each, one experiment), then choose."""
-    from grooming_risk.training.pipeline import train
+    """Train every candidate with every seed (one MLflow run each, one experiment), then choose.
+
+    A (candidate, seed) in `finished` (see `finished_runs`) is not trained again: its recorded metrics
+    are used, so a bake-off stopped part-way on a 2-core machine resumes where it stopped."""
+    if train_fn is None:
+        from grooming_risk.training.pipeline import train as train_fn
+    finished = finished or {}
 
     results = []
     for name, candidate in cfg.candidates.items():
@@ -134,6 +148,10 @@ def run_bakeoff(
             continue
         result = CandidateResult(name)
         for seed in cfg.seeds:
+            if (name, seed) in finished:
+                log.info("bake-off: %s, seed %d: finished run found, not trained again", name, seed)
+                result.runs.append(dict(finished[(name, seed)]))
+                continue
             train_cfg = load_config(
                 candidate.config,
                 [
@@ -148,7 +166,7 @@ def run_bakeoff(
             )
             started = time.perf_counter()
             log.info("bake-off: %s, seed %d", name, seed)
-            metrics = train(train_cfg)
+            metrics = train_fn(train_cfg)
             metrics["wall_seconds"] = time.perf_counter() - started
             result.runs.append(metrics)
         results.append(result)
@@ -157,9 +175,8 @@ def run_bakeoff(
     return results, winner
 
 
-def results_from_mlflow(cfg: BakeoffConfig) -> list[CandidateResult]:
-    """The bake-off's runs as MLflow holds them (the latest finished run per candidate and seed):
-    a report can be rebuilt, or speeds added, without training again."""
+def finished_runs(cfg: BakeoffConfig) -> Finished:
+    """The bake-off's runs as MLflow holds them: the latest finished run per candidate and seed."""
     import mlflow
 
     from grooming_risk.training.tracking import configure_tracking
@@ -168,17 +185,26 @@ def results_from_mlflow(cfg: BakeoffConfig) -> list[CandidateResult]:
     runs = mlflow.search_runs(
         experiment_names=[cfg.experiment], output_format="list", order_by=["start_time DESC"]
     )
+    found: Finished = {}
+    names = {f"bakeoff-{name}": name for name in cfg.candidates}
+    for run in runs:
+        name = names.get(run.info.run_name)
+        if name is None or run.info.status != "FINISHED":
+            continue
+        seed = int(run.data.params.get("training.seed", -1))
+        if seed in cfg.seeds and (name, seed) not in found:
+            found[(name, seed)] = dict(run.data.metrics)
+    return found
+
+
+def results_from_mlflow(cfg: BakeoffConfig, finished: Finished | None = None) -> list[CandidateResult]:
+    """The report rebuilt from finished runs, without training: speeds can be added afterwards."""
+    finished = finished_runs(cfg) if finished is None else finished
     results = []
     for name in cfg.candidates:
-        by_seed: dict[int, dict[str, float]] = {}
-        for run in runs:
-            if run.info.run_name != f"bakeoff-{name}" or run.info.status != "FINISHED":
-                continue
-            seed = int(run.data.params.get("training.seed", -1))
-            if seed in cfg.seeds and seed not in by_seed:
-                by_seed[seed] = dict(run.data.metrics)
-        if by_seed:
-            results.append(CandidateResult(name, [by_seed[s] for s in sorted(by_seed)]))
+        seeds = [s for s in cfg.seeds if (name, s) in finished]
+        if seeds:
+            results.append(CandidateResult(name, [finished[(name, s)] for s in seeds]))
     return results
 
 
