@@ -59,3 +59,58 @@ def test_in_share_keeps_a_fixed_subset_of_about_that_size() -> None:
     assert half == [i for i in ids if in_share(i, 0.5)]  # the same ids every time
     assert set(half) >= {i for i in ids if in_share(i, 0.25)}  # nested: a smaller share is a subset
     assert all(in_share(i, 1.0) for i in ids)
+
+
+def test_the_unused_rest_of_a_real_mix_joins_the_real_val_slice(tmp_path: Path) -> None:
+    from grooming_risk.data.sampling import in_share
+    from grooming_risk.training.config import DataConfig
+    from grooming_risk.training.datasets import load_datasets
+
+    toys = toy_conversations(4)
+    benign = [c for c in toys if not c.is_risky]
+    real = [c.model_copy(update={"conversation_id": f"real-{i}"}) for i in range(40) for c in benign[:1]]
+    write_records(tmp_path / "train.jsonl", toys)
+    write_records(
+        tmp_path / "val.jsonl",
+        [c.model_copy(update={"conversation_id": f"v-{c.conversation_id}"}) for c in toys],
+    )
+    write_records(
+        tmp_path / "real_val.jsonl", [c.model_copy(update={"conversation_id": "rv-1"}) for c in benign[:1]]
+    )
+    write_records(tmp_path / "real_train.jsonl", real)
+    cfg = DataConfig.model_validate(
+        {
+            "train": tmp_path / "train.jsonl",
+            "val": tmp_path / "val.jsonl",
+            "real_val": tmp_path / "real_val.jsonl",
+            "handwritten": None,
+            "mix": {
+                "real_benign": {"path": tmp_path / "real_train.jsonl", "share": 0.5, "rest_to_real_val": True}
+            },
+        }
+    )
+    data = load_datasets(cfg)
+    rest = {c.conversation_id for c in real if not in_share(c.conversation_id, 0.5)}
+    assert 0 < len(rest) < len(real)
+    assert {c.conversation_id for c in data.real_val} == {"rv-1"} | rest
+    assert not rest & {c.conversation_id for c in data.train}
+    assert "real_val.mix.real_benign" in data.paths
+
+    # Off by default: the real val slice is the file alone.
+    plain = load_datasets(
+        cfg.model_copy(
+            update={
+                "mix": {"real_benign": cfg.mix["real_benign"].model_copy(update={"rest_to_real_val": False})}
+            }
+        )
+    )
+    assert [c.conversation_id for c in plain.real_val] == ["rv-1"]
+
+    # A risky chat in the source is refused, by id: the budget is for benign real chats.
+    risky = next(c for c in toys if c.is_risky)
+    write_records(
+        tmp_path / "real_train.jsonl",
+        [*real, *(risky.model_copy(update={"conversation_id": f"r-{i}"}) for i in range(8))],
+    )
+    with pytest.raises(ValueError, match=r"rest_to_real_val: .* holds risky conversations \(first: r-"):
+        load_datasets(cfg)

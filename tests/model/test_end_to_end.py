@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from grooming_risk.data.sampling import in_share
 from grooming_risk.inference.scorer import RiskScorer
+from grooming_risk.io.readers import read_conversations
 from grooming_risk.io.writers import write_records
 from grooming_risk.training.config import load_config
 from tests.conftest import toy_conversations
@@ -63,7 +65,8 @@ def test_train_evaluate_load_score(
             f"data.val={paths['val']}",
             f"data.test={paths['test']}",
             f"data.handwritten={paths['test']}",
-            f"data.mix={{real_benign: {{path: {paths['real_train']}, share: 1.0}}}}",
+            # As the shipped configs: half trained on, the unused half added to the real val slice.
+            f"data.mix={{real_benign: {{path: {paths['real_train']}, share: 0.5, rest_to_real_val: true}}}}",
             f"data.real_val={paths['real_val']}",
             f"data.reports={{real_test: {paths['real_val']}}}",
             "thresholds.max_real_review_share=0.0",
@@ -105,8 +108,12 @@ def test_train_evaluate_load_score(
     # Precision and F0.5 are undefined (not logged) only when no sender was flagged.
     assert ("test_author_precision" in logged_metrics) == (logged_metrics["test_authors_flagged"] > 0)
     assert run.data.params["model.kind"] == cfg.model.kind
-    assert run.data.params["data.train.source.real"] == "8"
-    assert run.data.params["data.tuning.conversations"] == "18"
+    # Of the 8 real train chats, the hashed half is trained on and the rest tunes with real_val.
+    real_ids = [c.conversation_id for c in read_conversations(paths["real_train"])]
+    trained_real = sum(in_share(i, 0.5) for i in real_ids)
+    assert 0 < trained_real < len(real_ids)
+    assert run.data.params["data.train.source.real"] == str(trained_real)
+    assert run.data.params["data.tuning.conversations"] == str(18 + len(real_ids) - trained_real)
     assert any(i.dataset.name == "train.jsonl" for i in run.inputs.dataset_inputs)
     # Privacy: no conversation text in params or tags.
     texts = {m.text for c in toy_conversations(1) for m in c.messages if len(m.text) > 10}

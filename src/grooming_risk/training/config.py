@@ -30,6 +30,12 @@ class MixSource(_Section):
         le=1,
         description="Share of its conversations used: a fixed subset chosen by hashing conversation ids.",
     )
+    rest_to_real_val: bool = Field(
+        default=False,
+        description="Add the conversations the share leaves out (never trained on, and never woven into "
+        "training when `synth --carrier-share` matches) to data.real_val: more real chats behind the "
+        "false-alarm budget of the thresholds. Only for sources of benign real chats.",
+    )
 
 
 class DataConfig(_Section):
