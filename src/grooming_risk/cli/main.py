@@ -41,7 +41,7 @@ def main(
 
 def _register() -> None:
     # Imported here rather than at module top so that each command module stays independent.
-    from grooming_risk.cli import data, export, review, score, senders, serve, train
+    from grooming_risk.cli import data, encoders, export, review, score, senders, serve, train
     from grooming_risk.cli.synth import synth
 
     app.command("synth")(synth)
@@ -54,6 +54,7 @@ def _register() -> None:
     app.command("senders")(senders.senders)
     app.command("serve")(serve.serve)
     app.add_typer(export.app, name="export", help="Export a model for on-device or fast CPU scoring.")
+    app.add_typer(encoders.app, name="encoders", help="Prepare bundled encoders converted on first use (e5).")
     app.add_typer(review.app, name="review", help="Reviewer workspace: queue, decisions, audit, exports.")
 
 

@@ -79,18 +79,22 @@ class OnnxMessageEncoder(CachedEncoder):
         batch_size: int = 128,
         cache_size: int = 100_000,
         threads: int | None = None,
+        prefix: str = "",
     ) -> None:
         from tokenizers import Tokenizer
 
         super().__init__(cache_size)
         self.max_length = max_length
         self.batch_size = batch_size
+        # Put before every text, as `HFMessageEncoder` does (e5's "query: "); the export records it.
+        self.prefix = prefix
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         # tokenizer.json may carry its own padding/truncation settings: set the ones the model was
         # trained with (transformers' `padding=True, truncation=True, max_length=...`).
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
-        pad_token = "[PAD]" if self.tokenizer.token_to_id("[PAD]") is not None else None
+        # BERT's vocabularies pad with [PAD], XLM-R's (e5) with <pad>.
+        pad_token = next((t for t in ("[PAD]", "<pad>") if self.tokenizer.token_to_id(t) is not None), None)
         pad_id = self.tokenizer.token_to_id(pad_token) if pad_token else 0
         self.tokenizer.enable_padding(pad_id=pad_id or 0, pad_token=pad_token or "[PAD]")
         self._unpadded = Tokenizer.from_file(str(tokenizer_file))
@@ -108,7 +112,7 @@ class OnnxMessageEncoder(CachedEncoder):
 
     def tokenize(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input_ids, attention_mask), int64 [B, T], padded to the longest text of the batch."""
-        encodings = self.tokenizer.encode_batch(list(texts))
+        encodings = self.tokenizer.encode_batch([self.prefix + t for t in texts])
         ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
         return ids, mask
@@ -122,7 +126,7 @@ class OnnxMessageEncoder(CachedEncoder):
         # Texts of the same token length run together, so no batch carries padding: padding costs
         # as much as real tokens, and under dynamic int8 quantisation it would also shift the
         # activation ranges, making a message's vector depend on what it was batched with.
-        encodings = self._unpadded.encode_batch(texts)
+        encodings = self._unpadded.encode_batch([self.prefix + t for t in texts])
         by_length: dict[int, list[int]] = {}
         for i, encoding in enumerate(encodings):
             by_length.setdefault(len(encoding.ids), []).append(i)
@@ -198,7 +202,10 @@ class OnnxBackend:
             encoder = use_encoder_for(ref, artifact_dir)
         else:
             encoder = OnnxMessageEncoder(
-                graphs / ENCODER_GRAPH, graphs / TOKENIZER_FILE, max_length=int(ref.get("max_length", 64))
+                graphs / ENCODER_GRAPH,
+                graphs / TOKENIZER_FILE,
+                max_length=int(ref.get("max_length", 64)),
+                prefix=str(ref.get("prefix", "")),
             )
         if "dim" in ref and encoder.dim != int(ref["dim"]):
             raise InvalidArtifactError(

@@ -31,7 +31,12 @@ GRU_BATCH = 64
 def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> MessageEncoder:
     """The encoder the artifact was trained with, checked against the recorded weights digest."""
     ref = meta.encoder or {}
-    settings = EncoderSettings(name=str(ref.get("name")), max_length=int(ref.get("max_length", 64)))
+    # No "prefix" in the reference: an artifact from before prefixes, trained without one.
+    settings = EncoderSettings(
+        name=str(ref.get("name")),
+        max_length=int(ref.get("max_length", 64)),
+        prefix=str(ref.get("prefix", "")),
+    )
     if settings.name == BUNDLED_USE:
         from grooming_risk.model.use_encoder import use_encoder_for
 

