@@ -139,7 +139,9 @@ def run_bakeoff(
     A (candidate, seed) in `finished` (see `finished_runs`) is not trained again: its recorded metrics
     are used, so a bake-off stopped part-way on a 2-core machine resumes where it stopped."""
     if train_fn is None:
-        from grooming_risk.training.pipeline import train as train_fn
+        from grooming_risk.training.pipeline import train
+
+        train_fn = train
     finished = finished or {}
 
     results = []

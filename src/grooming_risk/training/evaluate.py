@@ -19,7 +19,7 @@ import numpy as np
 from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.conversation import Conversation
 from grooming_risk.io.formats import dataset_name
-from grooming_risk.model.encoder import BUNDLED_USE
+from grooming_risk.model.encoder import BUNDLED_E5, BUNDLED_USE
 from grooming_risk.training.config import DEFAULT_CACHE_DIR
 from grooming_risk.training.tracking import configure_tracking, log_dataset
 
@@ -264,7 +264,7 @@ def write_model_card(
         body = Path(cfg.bakeoff_report).read_text(encoding="utf-8").split("\n", 1)[-1].strip()
         lines += ["", "## Model selection (bake-off)", "", f"From `{cfg.bakeoff_report}`:", "", body]
     encoder_name = str((meta.encoder or {}).get("name", "none"))
-    multilingual = encoder_name == BUNDLED_USE
+    languages = {BUNDLED_USE: "16 languages", BUNDLED_E5: "about 100 languages"}.get(encoder_name)
     lines += [
         "",
         "## Limits",
@@ -273,8 +273,8 @@ def write_model_card(
         "  offenders adapt. The hand-written sets are the check on generalisation; they are small (wide intervals).",
         f"- Encoder `{encoder_name}`: "
         + (
-            "multilingual (16 languages); languages other than English, Spanish, French and German are untested."
-            if multilingual
+            f"multilingual ({languages}); languages other than English, Spanish, French and German are untested."
+            if languages
             else "English-only, so Spanish, French and German risk rests on the features and what the encoder "
             "shares across languages. Messages are truncated to "
             f"{(meta.encoder or {}).get('max_length', 'n/a')} tokens."
