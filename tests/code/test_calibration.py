@@ -13,6 +13,7 @@ from grooming_risk.evaluation.calibration import (
     calibration_bins,
     choose_thresholds,
     expected_calibration_error,
+    fit_platt,
     fit_temperature,
     threshold_table,
 )
@@ -68,6 +69,30 @@ def test_fit_temperature_separable_runs_to_the_bound() -> None:
     assert fit_temperature([2.0, -2.0], [1, 0]) == pytest.approx(0.05, rel=1e-3)
     with pytest.raises(ValueError, match="at least one"):
         fit_temperature([], [])
+
+
+def test_fit_platt_recovers_a_shifted_scale() -> None:
+    # Labels drawn from sigmoid(z - 2), logits reported as 3z: T about 3 and a bias about -2, which a
+    # temperature alone cannot express (its best fit leaves the benign mass near risk 0.5).
+    rng = np.random.default_rng(11)
+    z = rng.normal(0.0, 2.0, size=20_000)
+    labels = (rng.random(z.size) < 1 / (1 + np.exp(-(z - 2.0)))).astype(int)
+    temperature, bias = fit_platt(3 * z, labels)
+    assert temperature == pytest.approx(3.0, rel=0.08)
+    assert bias == pytest.approx(-2.0, abs=0.15)
+    platt = 1 / (1 + np.exp(-(3 * z / temperature + bias)))
+    t_only = 1 / (1 + np.exp(-(3 * z / fit_temperature(3 * z, labels))))
+    assert expected_calibration_error(labels, platt) < 0.02 < expected_calibration_error(labels, t_only)
+
+
+def test_fit_platt_hand_computed_and_degenerate() -> None:
+    # Logits 1 and -1 with label rates 3/4 and 1/4: sigmoid(1/T + b) = 3/4, sigmoid(-1/T + b) = 1/4,
+    # so b = 0 and T = 1 / ln 3.
+    temperature, bias = fit_platt([1.0] * 4 + [-1.0] * 4, [1, 1, 1, 0, 1, 0, 0, 0])
+    assert temperature == pytest.approx(1 / math.log(3), rel=1e-3)
+    assert bias == pytest.approx(0.0, abs=1e-3)
+    with pytest.raises(ValueError, match="at least one"):
+        fit_platt([], [])
 
 
 # positives at 0.2, 0.4, 0.6, 0.7, 0.8, 0.9 (6); negatives at 0.1, 0.3, 0.5 (3)

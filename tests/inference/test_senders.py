@@ -60,6 +60,23 @@ def test_model_evidence_is_credited_to_its_sender(tiny_artifact: Path) -> None:
     assert not other.categories
 
 
+def test_platt_calibration_moves_conversation_and_sender_risk_alike(tiny_artifact: Path) -> None:
+    builder = _builder(tiny_artifact)
+    builder.temperature, builder.bias = 2.0, -1.5
+    evidence = np.array([0.6, 0.0, 0.5, 0.0], dtype=np.float32)
+    raw = [_logit(max(p, 1e-5)) for p in (0.6, 0.6, 0.8, 0.8)]
+    traj = Trajectory(
+        np.array(raw, dtype=np.float32), np.zeros(4, np.float32), np.zeros((4, C), np.float32), evidence
+    )
+    state = BuilderState()
+    risks = builder.extend(state, traj, _messages("rex", "mia", "rex", "mia"))
+    expected = 1 / (1 + math.exp(-(_logit(0.8) / 2.0 - 1.5)))
+    assert risks[-1] == pytest.approx(expected, abs=1e-5)
+    top = builder.assessment("c", state, risks).senders[0]
+    # The suspected sender stays on the conversation's scale: the same map, the same risk.
+    assert top.risk == pytest.approx(expected, abs=1e-5)
+
+
 def test_without_model_evidence_each_rise_is_credited_to_its_sender(tiny_artifact: Path) -> None:
     builder = _builder(tiny_artifact)
     # The risk rises on the second participant's messages only (a model without an evidence head).

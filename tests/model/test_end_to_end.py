@@ -108,6 +108,10 @@ def test_train_evaluate_load_score(
     # Precision and F0.5 are undefined (not logged) only when no sender was flagged.
     assert ("test_author_precision" in logged_metrics) == (logged_metrics["test_authors_flagged"] > 0)
     assert run.data.params["model.kind"] == cfg.model.kind
+    # The calibration the config asked for, fitted on validation and recorded (tiny: Platt scaling).
+    calibration = RiskScorer.load(tmp_path / "model").meta.calibration
+    assert calibration.method == cfg.calibration.method
+    assert run.data.params["calibration.bias"] == str(calibration.bias)
     # Of the 8 real train chats, the hashed half is trained on and the rest tunes with real_val.
     real_ids = [c.conversation_id for c in read_conversations(paths["real_train"])]
     trained_real = sum(in_share(i, 0.5) for i in real_ids)

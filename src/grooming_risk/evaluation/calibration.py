@@ -103,6 +103,40 @@ def fit_temperature(logits: Sequence[float] | np.ndarray, labels: Sequence[int] 
     return float(min(max(math.exp(best), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1]))
 
 
+def _platt_nll(z: np.ndarray, y: np.ndarray, log_t: float, bias: float) -> float:
+    w = z / math.exp(log_t) + bias
+    return float(np.mean(np.logaddexp(0.0, w) - y * w))
+
+
+def fit_platt(
+    logits: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray
+) -> tuple[float, float]:
+    """Temperature T and bias b minimising the NLL of sigmoid(logit / T + b), T in TEMPERATURE_BOUNDS.
+
+    Platt scaling: a temperature alone only stretches the scale around logit 0, so a model whose
+    benign chats sit near 0 (risk 0.3-0.7) stays miscalibrated; the bias moves them. Both maps are
+    increasing, so rankings, and thresholds chosen by rank, are unchanged; only the risk shown moves.
+    """
+    from scipy.optimize import minimize
+
+    y, z = label_score_arrays(labels, logits)
+    if y.size == 0:
+        raise ValueError("fit_platt: expected at least one logit and label, got none")
+    lo, hi = (math.log(b) for b in TEMPERATURE_BOUNDS)
+    start = math.log(fit_temperature(z, y))
+    result = minimize(
+        lambda p: _platt_nll(z, y, float(p[0]), float(p[1])),
+        x0=np.array([start, 0.0]),
+        method="L-BFGS-B",
+        bounds=[(lo, hi), (-50.0, 50.0)],
+    )
+    log_t, bias = (float(v) for v in result.x)
+    # Never worse than the temperature it started from (a flat or one-class set).
+    if _platt_nll(z, y, start, 0.0) <= _platt_nll(z, y, log_t, bias):
+        log_t, bias = start, 0.0
+    return float(min(max(math.exp(log_t), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1])), bias
+
+
 def cap_flagged_share(
     threshold: float, benign_scores: Sequence[float] | np.ndarray, max_share: float
 ) -> float:

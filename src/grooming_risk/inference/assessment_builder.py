@@ -38,8 +38,8 @@ _EPS = 1e-5
 _MAX_SUM = 30.0
 
 
-def calibrate(logit: float, temperature: float) -> float:
-    z = float(logit) / temperature
+def calibrate(logit: float, temperature: float, bias: float = 0.0) -> float:
+    z = float(logit) / temperature + bias
     # Numerically stable sigmoid.
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -105,7 +105,9 @@ def _keep_top(evidence: list[dict[str, Any]], item: dict[str, Any]) -> None:
 class AssessmentBuilder:
     def __init__(self, meta: ArtifactMeta) -> None:
         self.meta = meta
-        self.temperature = meta.calibration.temperature if meta.calibration.method == "temperature" else 1.0
+        calibrated = meta.calibration.method != "none"
+        self.temperature = meta.calibration.temperature if calibrated else 1.0
+        self.bias = meta.calibration.bias if calibrated else 0.0
         self.review = meta.thresholds.review
         self.urgent = meta.thresholds.urgent
         self.categories = list(meta.categories)
@@ -122,7 +124,7 @@ class AssessmentBuilder:
         """Account for one more message; returns its calibrated risk. `message` (its sender and
         time) feeds the per-participant risk; `message_evidence` is the model's, when it has one."""
         index = state.n_messages
-        risk = round(calibrate(risk_logit, self.temperature), DECIMALS)
+        risk = round(calibrate(risk_logit, self.temperature, self.bias), DECIMALS)
         previous = state.last_risk if index else 0.0
         state.n_messages += 1
         state.last_risk = risk
@@ -172,7 +174,9 @@ class AssessmentBuilder:
             entry["risk"] = round(-math.expm1(-survival), DECIMALS)
         else:
             # The model's scale: the same logit its conversation risk is computed from, calibrated.
-            entry["risk"] = round(calibrate(math.log(math.expm1(survival)), self.temperature), DECIMALS)
+            entry["risk"] = round(
+                calibrate(math.log(math.expm1(survival)), self.temperature, self.bias), DECIMALS
+            )
         entry["category_max"] = (
             cats
             if not entry["category_max"]

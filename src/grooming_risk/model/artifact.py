@@ -57,8 +57,10 @@ class Thresholds(BaseModel):
 class Calibration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["temperature", "none"] = "temperature"
+    method: Literal["temperature", "platt", "none"] = "temperature"
     temperature: float = Field(default=1.0, gt=0.0)
+    # Platt scaling: risk = sigmoid(logit / temperature + bias); 0 for a temperature alone.
+    bias: float = 0.0
 
 
 class ArtifactMeta(BaseModel):

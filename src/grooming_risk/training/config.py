@@ -151,7 +151,11 @@ class ThresholdConfig(_Section):
 
 
 class CalibrationConfig(_Section):
-    method: Literal["temperature", "none"] = "temperature"
+    method: Literal["temperature", "platt", "none"] = Field(
+        default="temperature",
+        description="Fitted on validation: 'temperature' (sigmoid(logit / T)), 'platt' (sigmoid(logit / T + b)) "
+        "or 'none'. Both are increasing maps: they move the risk shown, never the ranking.",
+    )
 
 
 class MlflowConfig(_Section):

@@ -228,7 +228,8 @@ def write_model_card(
         "",
         "## Model",
         f"- kind: `{meta.kind}`; encoder: `{(meta.encoder or {}).get('name', 'none')}`",
-        f"- calibration: {meta.calibration.method} (T = {meta.calibration.temperature:.3f}), fitted on validation",
+        f"- calibration: {meta.calibration.method} (T = {meta.calibration.temperature:.3f}, "
+        f"bias = {meta.calibration.bias:.3f}), fitted on validation",
         f"- thresholds (fitted on validation): review = {meta.thresholds.review:.4f} (target recall "
         f"{cfg.thresholds.review_recall}), urgent = {meta.thresholds.urgent:.4f} (target precision {cfg.thresholds.urgent_precision})",
         "",

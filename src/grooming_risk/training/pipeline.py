@@ -45,10 +45,19 @@ def _calibrate(
     cfg: TrainConfig, logits: np.ndarray, labels: np.ndarray, n_real: int = 0
 ) -> tuple[Calibration, Thresholds]:
     """Temperature and thresholds from the tuning set; its last `n_real` rows are the real-chat val slice."""
-    from grooming_risk.evaluation.calibration import cap_flagged_share, choose_thresholds, fit_temperature
+    from grooming_risk.evaluation.calibration import (
+        cap_flagged_share,
+        choose_thresholds,
+        fit_platt,
+        fit_temperature,
+    )
 
-    temperature = fit_temperature(logits, labels) if cfg.calibration.method == "temperature" else 1.0
-    scores = 1.0 / (1.0 + np.exp(-logits / temperature))
+    temperature, bias = 1.0, 0.0
+    if cfg.calibration.method == "temperature":
+        temperature = fit_temperature(logits, labels)
+    elif cfg.calibration.method == "platt":
+        temperature, bias = fit_platt(logits, labels)
+    scores = 1.0 / (1.0 + np.exp(-(logits / temperature + bias)))
     chosen = choose_thresholds(
         labels,
         scores,
@@ -64,7 +73,7 @@ def _calibrate(
         urgent = max(urgent, review)
     if real.size and cfg.thresholds.max_real_urgent_share is not None:
         urgent = cap_flagged_share(urgent, real, cfg.thresholds.max_real_urgent_share)
-    return Calibration(method=cfg.calibration.method, temperature=float(temperature)), Thresholds(
+    return Calibration(method=cfg.calibration.method, temperature=float(temperature), bias=bias), Thresholds(
         review=review, urgent=urgent
     )
 
@@ -290,6 +299,7 @@ def train(cfg: TrainConfig) -> dict[str, float]:
                 "thresholds.review_value": scorer.meta.thresholds.review,
                 "thresholds.urgent_value": scorer.meta.thresholds.urgent,
                 "calibration.temperature": scorer.meta.calibration.temperature,
+                "calibration.bias": scorer.meta.calibration.bias,
                 "model_version": version,
             }
         )
