@@ -77,8 +77,8 @@ def brier_score(labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np
     return float(np.mean((s - y) ** 2)) if y.size else NAN
 
 
-def _nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
-    z = logits / temperature
+def _nll(logits: np.ndarray, labels: np.ndarray, temperature: float, bias: float = 0.0) -> float:
+    z = logits / temperature + bias
     # -log sigmoid(z) = log(1 + e^-z); written with logaddexp so large logits do not overflow.
     return float(np.mean(np.logaddexp(0.0, z) - labels * z))
 
@@ -103,11 +103,6 @@ def fit_temperature(logits: Sequence[float] | np.ndarray, labels: Sequence[int] 
     return float(min(max(math.exp(best), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1]))
 
 
-def _platt_nll(z: np.ndarray, y: np.ndarray, log_t: float, bias: float) -> float:
-    w = z / math.exp(log_t) + bias
-    return float(np.mean(np.logaddexp(0.0, w) - y * w))
-
-
 def fit_platt(
     logits: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray
 ) -> tuple[float, float]:
@@ -125,14 +120,14 @@ def fit_platt(
     lo, hi = (math.log(b) for b in TEMPERATURE_BOUNDS)
     start = math.log(fit_temperature(z, y))
     result = minimize(
-        lambda p: _platt_nll(z, y, float(p[0]), float(p[1])),
+        lambda p: _nll(z, y, math.exp(float(p[0])), float(p[1])),
         x0=np.array([start, 0.0]),
         method="L-BFGS-B",
         bounds=[(lo, hi), (-50.0, 50.0)],
     )
     log_t, bias = (float(v) for v in result.x)
     # Never worse than the temperature it started from (a flat or one-class set).
-    if _platt_nll(z, y, start, 0.0) <= _platt_nll(z, y, log_t, bias):
+    if _nll(z, y, math.exp(start)) <= _nll(z, y, math.exp(log_t), bias):
         log_t, bias = start, 0.0
     return float(min(max(math.exp(log_t), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1])), bias
 
