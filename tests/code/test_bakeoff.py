@@ -62,6 +62,23 @@ def test_none_eligible_chooses_none() -> None:
     assert why[-1] == "no candidate is eligible"
 
 
+def test_a_floor_on_a_validation_metric_makes_a_candidate_ineligible() -> None:
+    rule = Rule(**{**RULE.model_dump(), "at_least": {"val_top_sender_accuracy": 0.9}})
+    a, b = _result("a", 0.99, 0.99), _result("b", 0.95, 0.95)
+    for run in a.runs:
+        run["val_top_sender_accuracy"] = 0.8
+    for run in b.runs:
+        run["val_top_sender_accuracy"] = 0.95
+    winner, why = choose([a, b], rule)
+    assert winner == "b"
+    assert "a: not eligible (val_top_sender_accuracy 0.800 < 0.9)" in why
+    # A metric no run logged is not a pass.
+    winner, _ = choose([_result("c", 0.99, 0.99)], rule)
+    assert winner is None
+    with pytest.raises(ValueError, match="may only read validation metrics"):
+        Rule(**{**RULE.model_dump(), "at_least": {"handwritten_top_sender_accuracy": 0.9}})
+
+
 def test_the_rule_refuses_to_read_a_report_only_set() -> None:
     with pytest.raises(ValueError, match="may only read validation metrics"):
         Rule(**{**RULE.model_dump(), "primary": "handwritten_roc_auc"})

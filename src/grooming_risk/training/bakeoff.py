@@ -47,6 +47,11 @@ class Rule(BaseModel):
     max_real_urgent_share: float = Field(
         ge=0, le=1, description="Eligible only if real_val_urgent_flagged_share is at most this."
     )
+    at_least: dict[str, float] = Field(
+        default_factory=dict,
+        description="More eligibility floors on validation metrics (mean over seeds), e.g. "
+        "val_top_sender_accuracy: 0.9.",
+    )
 
     @field_validator("primary", "tie_break")
     @classmethod
@@ -55,6 +60,13 @@ class Rule(BaseModel):
             raise ValueError(
                 f"{value!r}: the rule may only read validation metrics ({', '.join(SELECTABLE_PREFIXES)}...)"
             )
+        return value
+
+    @field_validator("at_least")
+    @classmethod
+    def _floors_on_validation_only(cls, value: dict[str, float]) -> dict[str, float]:
+        for metric in value:
+            cls._validation_only(metric)
         return value
 
 
@@ -104,13 +116,18 @@ def choose(results: list[CandidateResult], rule: Rule) -> tuple[str | None, list
     eligible = []
     for r in results:
         review, urgent = r.mean("real_val_review_flagged_share"), r.mean("real_val_urgent_flagged_share")
-        if review <= rule.max_real_review_share and urgent <= rule.max_real_urgent_share:
-            eligible.append(r)
-        else:
+        below = [
+            f"{m} {r.mean(m):.3f} < {floor}" for m, floor in rule.at_least.items() if not r.mean(m) >= floor
+        ]
+        if review > rule.max_real_review_share or urgent > rule.max_real_urgent_share:
             why.append(
                 f"{r.name}: not eligible (real_val flags {review:.2%} at review, {urgent:.2%} urgent; "
                 f"limits {rule.max_real_review_share:.2%}, {rule.max_real_urgent_share:.2%})"
             )
+        elif below:
+            why.append(f"{r.name}: not eligible ({'; '.join(below)})")
+        else:
+            eligible.append(r)
     if not eligible:
         return None, [*why, "no candidate is eligible"]
     best = max(r.mean(rule.primary) for r in eligible)
@@ -296,7 +313,9 @@ def write_summary(
             "",
             f"Seeds {cfg.seeds}; rule (fixed before the run): maximise the mean of `{cfg.rule.primary}` "
             f"among candidates that flag at most {cfg.rule.max_real_review_share:.2%} (review) and "
-            f"{cfg.rule.max_real_urgent_share:.2%} (urgent) of the real-chat validation slice; within "
+            f"{cfg.rule.max_real_urgent_share:.2%} (urgent) of the real-chat validation slice"
+            + "".join(f" and reach {m} >= {v}" for m, v in cfg.rule.at_least.items())
+            + "; within "
             f"{cfg.rule.tie_margin} of the best, the highest `{cfg.rule.tie_break}`.",
             "",
             table,
