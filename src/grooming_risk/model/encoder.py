@@ -78,6 +78,9 @@ class CachedEncoder:
     def dim(self) -> int:
         raise NotImplementedError
 
+    def reference(self) -> dict[str, Any]:
+        raise NotImplementedError
+
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 

@@ -22,6 +22,15 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def table_tag(reference: dict[str, object]) -> str:
+    """The cache file's name for an encoder: its weights, length limit and prefix (each changes vectors)."""
+    tag = f"{str(reference['weights_sha256'])[:16]}-len{reference['max_length']}"
+    prefix = str(reference.get("prefix") or "")
+    if prefix:
+        tag += "-p" + hashlib.sha1(prefix.encode("utf-8")).hexdigest()[:8]
+    return tag
+
+
 class EmbeddingTable:
     """text hash -> vector, backed by one safetensors file per (encoder, max_length)."""
 
@@ -30,8 +39,7 @@ class EmbeddingTable:
         self.vectors: dict[str, np.ndarray] = {}
         self.path: Path | None = None
         if cache_dir is not None:
-            ref = encoder.reference()
-            tag = f"{str(ref['weights_sha256'])[:16]}-len{ref['max_length']}"
+            tag = table_tag(encoder.reference())
             self.path = Path(cache_dir) / "embeddings" / f"{tag}.safetensors"
             self._load()
 
@@ -54,8 +62,12 @@ class EmbeddingTable:
         save_file({"vectors": np.stack([self.vectors[k] for k in keys])}, str(self.path))
         self.path.with_suffix(".keys.json").write_text(json.dumps(keys))
 
-    def ensure(self, texts: Iterable[str], chunk: int = 4096) -> int:
-        """Encode the texts not cached yet; return how many were encoded."""
+    def ensure(self, texts: Iterable[str], chunk: int = 4096, *, save: bool = True) -> int:
+        """Encode the texts not cached yet; return how many were encoded.
+
+        With `save`, new vectors are written to the cache file at once; without, they live for this
+        process only (rewriting the whole file after every small batch would cost more than encoding).
+        """
         missing = {text_key(t): t for t in texts}
         todo = [(k, t) for k, t in missing.items() if k not in self.vectors]
         for start in tqdm(
@@ -65,7 +77,7 @@ class EmbeddingTable:
             vectors = self.encoder.encode([t for _, t in part])
             for (k, _), vec in zip(part, vectors, strict=True):
                 self.vectors[k] = vec
-        if todo:
+        if todo and save:
             self.save()
         return len(todo)
 
@@ -91,7 +103,7 @@ class TableEncoder:
         return self.table.encoder.reference()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.table.ensure(texts)
+        self.table.ensure(texts, save=False)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self.table.vectors[text_key(t)] for t in texts])

@@ -325,18 +325,25 @@ def log_model_to_mlflow(
 def use_vector_cache(scorer: RiskScorer, cache_dir: Path | None) -> None:
     """Answer a sequence model's encoder from the training embedding cache (same encoder, same vectors).
 
-    The cache is keyed by the encoder's weights digest, so a fine-tuned encoder never reads another's
-    vectors; messages not in it are encoded and added.
+    Any frozen encoder that records a weights digest (USE, MiniLM, e5, a local directory) qualifies;
+    a lexical channel keeps hashing beside it. The cache is keyed by the digest, length limit and
+    prefix, so a fine-tuned or different encoder never reads another's vectors; messages not in it
+    are encoded for this process.
     """
     from grooming_risk.inference.sequence_backend import SequenceBackend
-    from grooming_risk.model.encoder import HFMessageEncoder
+    from grooming_risk.model.encoder import CachedEncoder
+    from grooming_risk.model.lexical import LexicalEncoder
     from grooming_risk.training.embeddings import EmbeddingTable
 
     backend = scorer.backend
     if cache_dir is None or not isinstance(backend, SequenceBackend):
         return
-    if isinstance(backend.encoder, HFMessageEncoder):
-        backend.encoder = EmbeddingTable(backend.encoder, cache_dir).as_encoder()
+    encoder = backend.encoder
+    if isinstance(encoder, LexicalEncoder):
+        if isinstance(encoder.base, CachedEncoder):
+            encoder.base = EmbeddingTable(encoder.base, cache_dir).as_encoder()
+    elif isinstance(encoder, CachedEncoder):
+        backend.encoder = EmbeddingTable(encoder, cache_dir).as_encoder()
 
 
 def evaluate(
