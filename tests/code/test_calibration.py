@@ -174,3 +174,38 @@ def test_cap_flagged_share_keeps_the_false_alarm_budget_on_the_scorers_grid() ->
     assert cap_flagged_share(0.5, np.array([]), 0.0) == 0.5
     with pytest.raises(ValueError, match="max_share"):
         cap_flagged_share(0.5, benign, 1.5)
+
+
+def test_a_budget_held_with_confidence_allows_fewer_flags_than_the_point_budget() -> None:
+    from scipy.stats import binom
+
+    from grooming_risk.evaluation.calibration import budget_allowance
+
+    # The point budget: 0.5% of 3,559 real validation chats is 17 chats.
+    assert budget_allowance(3559, 0.005) == 17
+    # With 95% confidence, k is the largest count whose upper bound stays within the budget, i.e.
+    # P(X <= k | n, budget) <= 5% (the binomial form of the Clopper-Pearson bound): checked here
+    # independently of the beta quantile the code uses.
+    for n, share in [(3559, 0.005), (3559, 0.01), (10_000, 0.002), (500, 0.05)]:
+        k = budget_allowance(n, share, 0.95)
+        assert k < budget_allowance(n, share)
+        assert binom.cdf(k, n, share) <= 0.05 < binom.cdf(k + 1, n, share)
+    # 0.1% of 3,559 chats: even zero flagged chats bound the share at 0.084%, so none may be flagged;
+    # of 2,000 chats zero cannot promise 0.1% (bound 0.15%): still none.
+    assert budget_allowance(3559, 0.001, 0.95) == 0
+    assert budget_allowance(2000, 0.001, 0.95) == 0
+    assert budget_allowance(0, 0.5, 0.95) == 0
+    with pytest.raises(ValueError, match="confidence"):
+        budget_allowance(100, 0.1, 1.0)
+
+
+def test_cap_flagged_share_with_confidence_moves_the_threshold_above_more_benign_chats() -> None:
+    from grooming_risk.evaluation.calibration import budget_allowance, cap_flagged_share
+
+    rng = np.random.default_rng(0)
+    benign = rng.uniform(0, 1, 4000)
+    point = cap_flagged_share(0.5, benign, 0.005)
+    held = cap_flagged_share(0.5, benign, 0.005, confidence=0.95)
+    assert held > point
+    flagged = int(np.sum(np.round(benign, 6) >= held))
+    assert flagged == budget_allowance(4000, 0.005, 0.95)

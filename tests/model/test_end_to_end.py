@@ -71,6 +71,7 @@ def test_train_evaluate_load_score(
             f"data.reports={{real_test: {paths['real_val']}}}",
             "thresholds.max_real_review_share=0.0",
             "thresholds.max_real_urgent_share=0.0",
+            "thresholds.budget_confidence=0.95",
             f"output_dir={tmp_path / 'model'}",
             f"cache_dir={tmp_path / 'cache'}",
             "mlflow.register_model=true",
@@ -134,6 +135,8 @@ def test_train_evaluate_load_score(
     assert card.startswith("# Model card")
     assert "## False alarms on real chats" in card
     assert "real_val (validation)" in card
+    assert "- real-chat false-alarm budgets: review 0.00% (at most 0 of " in card
+    assert "held with 95% confidence on unseen chats" in card
 
     results = evaluate(
         str(tmp_path / "model"),

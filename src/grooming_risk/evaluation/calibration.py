@@ -133,23 +133,52 @@ def fit_platt(
 
 
 def cap_flagged_share(
-    threshold: float, benign_scores: Sequence[float] | np.ndarray, max_share: float
+    threshold: float,
+    benign_scores: Sequence[float] | np.ndarray,
+    max_share: float,
+    *,
+    confidence: float | None = None,
 ) -> float:
     """The lowest threshold >= `threshold` that flags at most `max_share` of `benign_scores`.
 
     For a platform the false-alarm budget on real chats binds before recall on generated data does:
     a review threshold that flags 5% of ordinary chats drowns the reviewers. Thresholds are compared
     with risks rounded to 6 decimals, so the result is rounded up on that grid; it never exceeds 1.
+
+    With `confidence` (e.g. 0.95) the budget is a promise about chats not yet seen: the threshold
+    flags the most validation chats k whose one-sided Clopper-Pearson upper bound on the share,
+    at that confidence, is still within `max_share` (`budget_allowance`).
     """
     if not 0.0 <= max_share <= 1.0:
         raise ValueError(f"max_share: expected a share in [0, 1], got {max_share}")
     s = np.sort(np.asarray(benign_scores, dtype=float))[::-1]
-    allowed = int(np.floor(max_share * s.size + 1e-9))
+    allowed = budget_allowance(s.size, max_share, confidence)
     if s.size == 0 or allowed >= s.size:
         return threshold
     # The first benign score that must stay below, as the scorer rounds it; one grid step above it.
     above = round(round(float(s[allowed]), 6) + 1e-6, 6)
     return min(1.0, max(threshold, above))
+
+
+def budget_allowance(n: int, max_share: float, confidence: float | None = None) -> int:
+    """How many of `n` benign validation chats a threshold may flag under the budget `max_share`.
+
+    Without `confidence`: floor(max_share * n), the budget on validation itself. With it: the largest
+    k whose one-sided Clopper-Pearson upper bound Beta(confidence; k + 1, n - k) is <= max_share, so
+    the share on new chats from the same source stays within budget with that confidence (0 when
+    even k = 0 cannot promise it: more validation chats are needed for so small a budget).
+    """
+    point = int(np.floor(max_share * n + 1e-9))
+    if confidence is None or n == 0:
+        return point
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence: expected a probability in (0, 1), got {confidence}")
+    from scipy.stats import beta
+
+    for k in range(min(point, n - 1), -1, -1):
+        if float(beta.ppf(confidence, k + 1, n - k)) <= max_share:
+            return k
+    return 0
 
 
 def choose_thresholds(

@@ -148,6 +148,13 @@ class ThresholdConfig(_Section):
         le=1,
         description="Raise the urgent threshold until at most this share of data.real_val is urgent.",
     )
+    budget_confidence: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Hold the two real-chat budgets with this confidence on unseen chats (one-sided "
+        "Clopper-Pearson bound on the real_val share) instead of on real_val itself; e.g. 0.95.",
+    )
 
 
 class CalibrationConfig(_Section):

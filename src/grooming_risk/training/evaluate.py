@@ -232,6 +232,7 @@ def write_model_card(
         f"bias = {meta.calibration.bias:.3f}), fitted on validation",
         f"- thresholds (fitted on validation): review = {meta.thresholds.review:.4f} (target recall "
         f"{cfg.thresholds.review_recall}), urgent = {meta.thresholds.urgent:.4f} (target precision {cfg.thresholds.urgent_precision})",
+        *_budget_lines(cfg, len(data.real_val)),
         "",
         "## Data",
         f"- train: {len(data.train)} conversations ({sources}); validation (early stopping, calibration, "
@@ -320,6 +321,26 @@ def log_model_to_mlflow(
         if version is not None:
             client.set_registered_model_alias(registered_name, alias, str(version))
     return str(info.model_uri)
+
+
+def _budget_lines(cfg: TrainConfig, n_real: int) -> list[str]:
+    """The model card's statement of the real-chat false-alarm budgets, if the config sets any."""
+    t = cfg.thresholds
+    if n_real == 0 or (t.max_real_review_share is None and t.max_real_urgent_share is None):
+        return []
+    from grooming_risk.evaluation.calibration import budget_allowance
+
+    parts = []
+    for level, share in (("review", t.max_real_review_share), ("urgent", t.max_real_urgent_share)):
+        if share is not None:
+            allowed = budget_allowance(n_real, share, t.budget_confidence)
+            parts.append(f"{level} {share:.2%} (at most {allowed} of {n_real} real validation chats)")
+    held = (
+        f"held with {t.budget_confidence:.0%} confidence on unseen chats (one-sided Clopper-Pearson)"
+        if t.budget_confidence is not None
+        else "held on the real validation chats themselves"
+    )
+    return [f"- real-chat false-alarm budgets: {'; '.join(parts)}, {held}"]
 
 
 def use_vector_cache(scorer: RiskScorer, cache_dir: Path | None) -> None:

@@ -69,10 +69,14 @@ def _calibrate(
     urgent = max(review, round(float(chosen["urgent"]), 6))
     real = scores[len(scores) - n_real :] if n_real else scores[:0]
     if real.size and cfg.thresholds.max_real_review_share is not None:
-        review = cap_flagged_share(review, real, cfg.thresholds.max_real_review_share)
+        review = cap_flagged_share(
+            review, real, cfg.thresholds.max_real_review_share, confidence=cfg.thresholds.budget_confidence
+        )
         urgent = max(urgent, review)
     if real.size and cfg.thresholds.max_real_urgent_share is not None:
-        urgent = cap_flagged_share(urgent, real, cfg.thresholds.max_real_urgent_share)
+        urgent = cap_flagged_share(
+            urgent, real, cfg.thresholds.max_real_urgent_share, confidence=cfg.thresholds.budget_confidence
+        )
     return Calibration(method=cfg.calibration.method, temperature=float(temperature), bias=bias), Thresholds(
         review=review, urgent=urgent
     )
