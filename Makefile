@@ -89,7 +89,7 @@ $(MODELS)/default/grooming_risk.json: $(SPLITS)/manifest.json $(VAL)
 	$(GR) train --config configs/default.yaml
 
 baseline: $(MODELS)/baseline/grooming_risk.json  ## Train the TF-IDF + logistic regression baseline.
-train: $(MODELS)/default/grooming_risk.json  ## Train the default model (MiniLM + GRU).
+train: $(MODELS)/default/grooming_risk.json  ## Train the default model (configs/default.yaml: multilingual USE + evidence-tied GRU).
 
 evaluate: train baseline  ## Evaluate the default model beside the baseline into MLflow.
 	$(GR) evaluate --model $(MODELS)/default --baseline $(MODELS)/baseline --card \
