@@ -60,6 +60,24 @@ def test_model_evidence_is_credited_to_its_sender(tiny_artifact: Path) -> None:
     assert not other.categories
 
 
+def test_without_evidence_the_sender_whose_messages_look_like_warning_signs_ranks_first(
+    tiny_artifact: Path,
+) -> None:
+    builder = _builder(tiny_artifact)
+    # Nobody crosses the evidence floor: every sender's risk is 0, a tie.
+    evidence = np.zeros(4, dtype=np.float32)
+    risk = np.full(4, _logit(1e-5), dtype=np.float32)
+    cats = np.zeros((4, C), dtype=np.float32)
+    cats[1, RISK_CATEGORIES.index("age_probing")] = 0.2  # below "present", still the strongest hint
+    traj = Trajectory(risk, np.zeros(4, np.float32), cats, evidence)
+    state = BuilderState()
+    builder.extend(state, traj, _messages("kid", "stranger", "kid", "friend"))
+    ranked = [s.sender for s in builder.assessment("c", state).senders]
+    assert ranked[0] == "stranger"
+    # With no hint at all, the first to appear still wins.
+    assert ranked[1:] == ["kid", "friend"]
+
+
 def test_platt_calibration_moves_conversation_and_sender_risk_alike(tiny_artifact: Path) -> None:
     builder = _builder(tiny_artifact)
     builder.temperature, builder.bias = 2.0, -1.5

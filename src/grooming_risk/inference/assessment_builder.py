@@ -211,8 +211,17 @@ class AssessmentBuilder:
         ]
 
     def senders(self, state: BuilderState) -> list[SenderRisk]:
-        """Participants, riskiest first (first to appear wins a tie); nobody above the conversation."""
-        ranked = sorted(state.senders.items(), key=lambda kv: (-kv[1]["risk"], kv[1]["order"]))
+        """Participants, riskiest first; nobody above the conversation.
+
+        Equal risks (most often 0: no message crossed the evidence floor) are broken by how much the
+        sender's strongest message looked like a warning sign (the model's per-message category
+        probabilities), then by who appeared first. A reviewer who opens a thread flagged by other
+        means then sees the likelier suspect first, not whoever happened to speak first.
+        """
+        ranked = sorted(
+            state.senders.items(),
+            key=lambda kv: (-kv[1]["risk"], -max(kv[1]["category_max"], default=0.0), kv[1]["order"]),
+        )
         return [
             SenderRisk(
                 sender=sender,
