@@ -32,7 +32,7 @@ def table_tag(reference: dict[str, object]) -> str:
 
 
 class EmbeddingTable:
-    """text hash -> vector, backed by one safetensors file per (encoder, max_length)."""
+    """text hash -> vector, backed by one safetensors file per encoder (weights, max_length, prefix)."""
 
     def __init__(self, encoder: MessageEncoder, cache_dir: Path | None) -> None:
         self.encoder = encoder
