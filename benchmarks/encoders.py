@@ -20,38 +20,14 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
+from encoder_bench import best_seconds, chat_messages
 
-from grooming_risk.io.readers import read_conversations
 from grooming_risk.model.e5_conversion import bundled_model_file, convert
 from grooming_risk.model.encoder import BUNDLED_E5, BUNDLED_MINILM, EncoderSettings, HFMessageEncoder
-from grooming_risk.text.normalize import normalize
-
-
-def chat_messages(path: Path, n: int) -> list[str]:
-    """The first `n` distinct normalised message texts of a conversation file."""
-    seen: dict[str, None] = {}
-    for conversation in read_conversations(path):
-        for message in conversation.messages:
-            text = normalize(message.text).text
-            if text:
-                seen.setdefault(text)
-            if len(seen) >= n:
-                return list(seen)
-    return list(seen)
-
-
-def best_seconds(fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def main() -> None:

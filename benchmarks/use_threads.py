@@ -19,38 +19,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from encoder_bench import best_seconds, chat_messages
 
-from grooming_risk.io.readers import read_conversations
 from grooming_risk.model.encoder import BUNDLED_USE, EncoderSettings
 from grooming_risk.model.use_encoder import USEMessageEncoder
-from grooming_risk.text.normalize import normalize
-
-
-def chat_messages(path: Path, n: int) -> list[str]:
-    """The first `n` distinct normalised message texts of a conversation file."""
-    seen: dict[str, None] = {}
-    for conversation in read_conversations(path):
-        for message in conversation.messages:
-            text = normalize(message.text).text
-            if text:
-                seen.setdefault(text)
-            if len(seen) >= n:
-                return list(seen)
-    return list(seen)
-
-
-def best_seconds(fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def main() -> None:
