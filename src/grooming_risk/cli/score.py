@@ -129,7 +129,7 @@ def _score_local(
 
     assert isinstance(limits, Limits)
     try:
-        scorer = RiskScorer.load(model)
+        scorer = RiskScorer.load(model).warm_up()
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -168,8 +168,8 @@ def _serve_workers(settings: object, workers: int, host: str, port: int, log_lev
 
     import uvicorn
 
-    from grooming_risk.inference.onnx_backend import THREADS_ENV
     from grooming_risk.inference.scorer import default_model_uri, resolve_model_uri
+    from grooming_risk.model.encoder import THREADS_ENV
     from grooming_risk.service.app import SETTINGS_ENV
     from grooming_risk.service.auth import KeyFileError, keyring_for
     from grooming_risk.service.runtime import build_policy

@@ -23,7 +23,7 @@ from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
 from grooming_risk.inference.stepping import advance, initial_state, step_trajectories
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
-from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, MessageEncoder
+from grooming_risk.model.encoder import BUNDLED_USE, THREADS_ENV, CachedEncoder, MessageEncoder, warm_up
 from grooming_risk.model.features import FEATURE_NAMES, ROLE_SLOTS, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
 
@@ -47,11 +47,6 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     ez = np.exp(x[~pos])
     out[~pos] = ez / (1.0 + ez)
     return out
-
-
-# Threads per onnxruntime session; `serve --workers N` sets it to cores / N so that N worker
-# processes do not each start a thread per core and fight over them.
-THREADS_ENV = "GROOMING_RISK_THREADS"
 
 
 def _session(path: Path, threads: int | None) -> Any:
@@ -219,6 +214,9 @@ class OnnxBackend:
 
     def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
         return step_trajectories(self.step, sequence_inputs(self.encoder, conversations), STEP_BATCH)
+
+    def warm_up(self) -> None:
+        warm_up(self.encoder)
 
     def init_state(self) -> dict[str, Any]:
         return initial_state()

@@ -93,7 +93,7 @@ class GroomingRiskModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined
     def load_context(self, context: Any) -> None:
         from grooming_risk.inference.scorer import RiskScorer
 
-        self.scorer = RiskScorer.load(context.artifacts[ARTIFACT_KEY])
+        self.scorer = RiskScorer.load(context.artifacts[ARTIFACT_KEY]).warm_up()
 
     # No type hints on predict: MLflow would infer a schema from them; the signature is explicit.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]

@@ -128,6 +128,13 @@ class RiskScorer:
             raise InvalidArtifactError(f"{directory}: unknown model kind {meta.kind!r}")
         return cls(meta, backend, directory)
 
+    def warm_up(self) -> RiskScorer:
+        """Load now what the first call would load (encoder weights; for the bundled USE, the
+        worker processes that encode batches). Batch jobs and services call it once after `load`,
+        so the first request does not pay for it. Returns the scorer."""
+        self.backend.warm_up()
+        return self
+
     @property
     def model_version(self) -> str:
         return self.meta.model_version

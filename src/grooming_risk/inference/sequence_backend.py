@@ -19,6 +19,7 @@ from grooming_risk.model.encoder import (
     HFMessageEncoder,
     MessageEncoder,
     resolve_encoder_path,
+    warm_up,
 )
 from grooming_risk.model.features import FEATURE_NAMES, ROLE_SLOTS, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
@@ -120,6 +121,9 @@ class SequenceBackend:
                         None if evidence is None else evidence[row, :n].copy(),
                     )
         return [r for r in results if r is not None]
+
+    def warm_up(self) -> None:
+        warm_up(self.encoder)
 
     def init_state(self) -> dict[str, Any]:
         return initial_state()

@@ -107,6 +107,9 @@ class TfidfBackend:
     ) -> TfidfBackend:
         return cls(TfidfFeaturizer(tensors["word_idf"], tensors["char_idf"]), tensors)
 
+    def warm_up(self) -> None:
+        """Nothing to load beyond the artifact."""
+
     def trajectories(self, conversations: Sequence[Conversation]) -> list[Trajectory]:
         out = []
         for conv in conversations:

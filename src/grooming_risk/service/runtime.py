@@ -95,6 +95,11 @@ def build_policy(settings: ServiceSettings) -> Policy | None:
     )
 
 
+def _load_warm(uri: str | None) -> RiskScorer:
+    """The model, with its encoder's weights and workers loaded before the first request."""
+    return RiskScorer.load(uri).warm_up()
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
@@ -159,7 +164,7 @@ class ServiceRuntime:
         assert self.model_thread is not None
         try:
             scorer = await asyncio.get_running_loop().run_in_executor(
-                self.model_thread.lane(Lane.BULK), RiskScorer.load, self.settings.model
+                self.model_thread.lane(Lane.BULK), _load_warm, self.settings.model
             )
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
