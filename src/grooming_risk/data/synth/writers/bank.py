@@ -16,8 +16,11 @@ Language = Literal["en", "es", "fr", "de"]
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de")
 # The template banks in `synth.phrases` (English, one author) count as a writer of their own.
 ORIGINAL_WRITER = "en_w0"
-# Never used for training data: unseen-writer validation comes from these alone (one per language).
-VALIDATION_WRITERS: frozenset[str] = frozenset({"en_w4", "es_w2", "fr_w2", "de_w2"})
+# Never used for training data: unseen-writer validation comes from these alone. One per language,
+# and for English, where most writers are, three: en_w12 (a young child's phonetic spelling) and
+# en_w13 (Singapore/Malaysia English) joined en_w4 so that choosing on English validation does not
+# mean choosing on one voice.
+VALIDATION_WRITERS: frozenset[str] = frozenset({"en_w4", "en_w12", "en_w13", "es_w2", "fr_w2", "de_w2"})
 REACTIONS = ("comply", "hesitate", "refuse")
 CHATTER_KINDS = ("greetings", "questions", "answers", "statements", "reactions", "farewells")
 # Slots a writer may use; filled per conversation by `synth.slots.SlotContext`.
