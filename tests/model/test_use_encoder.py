@@ -104,6 +104,26 @@ def test_a_use_model_scores_and_streams_like_any_other(use_artifact: Path) -> No
     assert len(whole) == len(convs)
 
 
+def test_warm_up_reaches_the_encoder_of_both_runtimes(
+    use_artifact: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from grooming_risk.inference.onnx_export import export_onnx
+    from grooming_risk.model.encoder import THREADS_ENV
+
+    monkeypatch.setenv(THREADS_ENV, "2")  # worker processes run wherever two cores are allowed
+    export_onnx(use_artifact, tmp_path / "onnx")
+    for directory in (use_artifact, tmp_path / "onnx"):
+        scorer = RiskScorer.load(directory)
+        encoder = scorer.backend.encoder  # type: ignore[attr-defined]
+        assert isinstance(encoder, USEMessageEncoder)
+        assert encoder._workers is None  # loading alone starts nothing
+        assert scorer.warm_up() is scorer
+        assert encoder._workers is not None
+        assert encoder._workers._ready
+        encoder.close()
+
+
 def test_its_onnx_export_needs_only_the_step_graph(use_artifact: Path, tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     from grooming_risk.inference.onnx_export import export_onnx

@@ -89,3 +89,18 @@ class TestWorkerProcesses:
         assert encoder._workers is None
         assert not encoder.processes
         assert all(proc.poll() is not None for proc in pool._procs)  # the survivor was stopped too
+
+    def test_warm_up_starts_the_workers_only_where_they_would_run(self) -> None:
+        from grooming_risk.model.encoder import BUNDLED_USE, EncoderSettings
+        from grooming_risk.model.use_encoder import USEMessageEncoder
+
+        two = USEMessageEncoder(EncoderSettings(name=BUNDLED_USE), threads=2)
+        one = USEMessageEncoder(EncoderSettings(name=BUNDLED_USE), threads=1)
+        try:
+            two.warm_up()
+            one.warm_up()
+            assert two._workers is not None
+            assert two._workers._ready
+            assert one._workers is None  # one core: nothing to run beside
+        finally:
+            two.close()
