@@ -372,14 +372,24 @@ def free_port() -> int:
 
 
 def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of a process, Linux only; NaN elsewhere."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """VmHWM (peak resident set) of a process plus its children's (the encoder's worker processes),
+    Linux only; NaN elsewhere."""
+
+    def hwm(one: int) -> float:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
+        return 0.0
+
+    try:
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+        return hwm(pid) + sum(hwm(child) for child in children)
     except OSError:
-        pass
-    return float("nan")
+        return float("nan")
 
 
 async def _client(
