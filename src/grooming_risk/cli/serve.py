@@ -151,7 +151,9 @@ def serve(
         return
     try:
         keyring_for(settings)  # checked before the (slower) model load so a key mistake fails fast
-        scorer = RiskScorer.load(model)
+        # Warm: the encoder's weights (and for the bundled USE its batch workers) load before the
+        # first request rather than inside it.
+        scorer = RiskScorer.load(model).warm_up()
         app = create_app(settings, scorer)
     except (FileNotFoundError, ValueError, RuntimeError, KeyFileError) as exc:
         err.print(f"[red]error:[/] {exc}")
