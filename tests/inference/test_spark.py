@@ -182,3 +182,26 @@ def test_spark_executors_honour_the_limits_the_driver_uses(
     assert n_bad == 0
     [got] = [Assessment.model_validate_json(line) for line in out.read_text().splitlines()]
     assert got.conversation_id == "c-long"
+
+
+def test_a_spark_task_uses_its_own_cores(spark: Any) -> None:
+    from grooming_risk.inference.pyfunc import spark_task_cpus
+
+    assert spark_task_cpus() is None  # the driver is not a task
+    tasks = spark.sparkContext.parallelize([0, 1], 2).map(lambda _: spark_task_cpus()).collect()
+    assert tasks == [1, 1]  # spark.task.cpus, not the machine's cores
+
+
+def test_the_mlflow_model_in_a_spark_task_caps_its_threads(
+    tiny_artifact: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from grooming_risk.inference import pyfunc
+    from grooming_risk.model.encoder import THREADS_ENV
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    monkeypatch.setattr(pyfunc, "spark_task_cpus", lambda: 3)
+    model = pyfunc.GroomingRiskModel()
+    model.load_context(SimpleNamespace(artifacts={pyfunc.ARTIFACT_KEY: str(tiny_artifact)}))
+    assert os.environ[THREADS_ENV] == "3"

@@ -89,10 +89,27 @@ def limits_from_params(params: dict[str, Any] | None) -> Any:
     )
 
 
+def spark_task_cpus() -> int | None:
+    """The cores Spark gives the running task (`spark.task.cpus`), or None outside a Spark task."""
+    try:
+        from pyspark import TaskContext
+    except ImportError:
+        return None
+    task = TaskContext.get()
+    return None if task is None else max(1, int(task.cpus()))
+
+
 class GroomingRiskModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
     def load_context(self, context: Any) -> None:
-        from grooming_risk.inference.scorer import RiskScorer
+        import os
 
+        from grooming_risk.inference.scorer import RiskScorer
+        from grooming_risk.model.encoder import THREADS_ENV
+
+        # An executor runs one Python worker per task slot: each must use its task's cores, not
+        # start onnxruntime threads or USE workers for every core of the machine.
+        if (cpus := spark_task_cpus()) is not None:
+            os.environ.setdefault(THREADS_ENV, str(cpus))
         self.scorer = RiskScorer.load(context.artifacts[ARTIFACT_KEY]).warm_up()
 
     # No type hints on predict: MLflow would infer a schema from them; the signature is explicit.
