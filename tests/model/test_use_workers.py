@@ -43,6 +43,8 @@ def test_responses_carry_vectors_or_a_one_line_error() -> None:
     failed = io.BytesIO(FAILED + len(error).to_bytes(4, "little") + error)
     with pytest.raises(WorkerError, match="ValueError"):
         read_response(failed, 2)
+    with pytest.raises(WorkerError, match="out of step"):
+        read_response(io.BytesIO(b"\x07" + vectors.tobytes()), 2)
 
 
 @pytest.mark.integration

@@ -18,7 +18,6 @@ A worker exits when its stdin closes, so none outlives the process that started 
 
 from __future__ import annotations
 
-import atexit
 import os
 import struct
 import subprocess
@@ -72,6 +71,8 @@ def read_response(stream: IO[bytes], n: int) -> np.ndarray:
     if status == FAILED:
         (size,) = _U32.unpack(_read_exact(stream, 4))
         raise WorkerError(_read_exact(stream, size).decode("utf-8", "replace"))
+    if status != OK:
+        raise WorkerError(f"USE worker answered with status byte {status!r}: the stream is out of step")
     return np.frombuffer(_read_exact(stream, n * DIM * 4), dtype="<f4").reshape(n, DIM)
 
 
@@ -122,8 +123,8 @@ class USEWorkerPool:
         self._ready = False
         self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="use-worker-io")
+        # Runs on close(), when the pool is collected, or at interpreter exit, whichever is first.
         self._finalizer = weakref.finalize(self, _stop, self._procs, self._threads)
-        atexit.register(self._finalizer)
 
     def close(self) -> None:
         self._finalizer()
