@@ -85,13 +85,14 @@ load_s = time.perf_counter() - t0
 t0 = time.perf_counter()
 assessments = scorer.score(convs)
 score_s = time.perf_counter() - t0
+workers_mb = children_peak_rss_mb()
 print(json.dumps({
     "load_s": load_s,
     "score_s": score_s,
     "conversations": len(convs),
     "messages": sum(len(c.messages) for c in convs),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + children_peak_rss_mb(),
-    "workers_peak_rss_mb": children_peak_rss_mb(),
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + workers_mb,
+    "workers_peak_rss_mb": workers_mb,
     "model_version": scorer.model_version,
     "risks": [a.risk_by_message for a in assessments],
     "final": [a.risk for a in assessments],

@@ -12,7 +12,6 @@ onnxruntime alone (the test runs this module with both imports blocked).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,13 @@ from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.backend import Trajectory
 from grooming_risk.inference.stepping import advance, initial_state, step_trajectories
 from grooming_risk.model.artifact import ENCODER_DIR, ArtifactMeta, InvalidArtifactError
-from grooming_risk.model.encoder import BUNDLED_USE, THREADS_ENV, CachedEncoder, MessageEncoder, warm_up
+from grooming_risk.model.encoder import (
+    BUNDLED_USE,
+    CachedEncoder,
+    MessageEncoder,
+    configured_threads,
+    warm_up,
+)
 from grooming_risk.model.features import FEATURE_NAMES, ROLE_SLOTS, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
 
@@ -50,7 +55,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _session(path: Path, threads: int | None) -> Any:
-    threads = threads or int(os.environ.get(THREADS_ENV, "0") or 0) or None
+    threads = threads or configured_threads()
     try:
         import onnxruntime as ort
     except ImportError as exc:  # pragma: no cover - depends on the install

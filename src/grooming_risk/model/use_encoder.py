@@ -22,7 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from grooming_risk.model.artifact import InvalidArtifactError
-from grooming_risk.model.encoder import BUNDLED_USE, THREADS_ENV, CachedEncoder, EncoderSettings
+from grooming_risk.model.encoder import BUNDLED_USE, CachedEncoder, EncoderSettings, configured_threads
 from grooming_risk.model.use_workers import USEWorkerPool, WorkerError
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class USEMessageEncoder(CachedEncoder):
     ) -> None:
         self.settings = settings or EncoderSettings(name=BUNDLED_USE)
         super().__init__(self.settings.cache_size)
-        self.threads = max(1, threads or int(os.environ.get(THREADS_ENV, "0") or 0) or os.cpu_count() or 1)
+        self.threads = max(1, threads or configured_threads() or os.cpu_count() or 1)
         self.processes = processes and self.threads > 1
         self._workers: USEWorkerPool | None = None
         self._use = _use_module().USE(threads=1)
