@@ -115,3 +115,33 @@ def test_a_resumed_bakeoff_trains_only_the_missing_seeds(tmp_path: Path) -> None
     assert trained == [(second, seed) for seed in cfg.seeds[1:]]
     assert [len(r.runs) for r in results] == [len(cfg.seeds), len(cfg.seeds)]
     assert (tmp_path / "BAKEOFF.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("speed_arg", "measured", "note"),
+    [("", False, False), ("folder", False, True), ("file", True, False)],
+)
+def test_bakeoff_cli_measures_speed_only_on_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, speed_arg: str, measured: bool, note: bool
+) -> None:
+    from typer.testing import CliRunner
+
+    from grooming_risk.cli.main import app
+    from grooming_risk.training import bakeoff
+
+    config = tmp_path / "bakeoff.yaml"
+    shipped = (ROOT / "configs" / "bakeoff" / "model_v2.yaml").read_text(encoding="utf-8")
+    config.write_text(shipped.replace("artifacts/bakeoff", str(tmp_path / "out")), encoding="utf-8")
+    calls: list[Path] = []
+    monkeypatch.setattr(bakeoff, "results_from_mlflow", lambda cfg: [_result("gru-minilm", 0.9, 0.95)])
+    monkeypatch.setattr(bakeoff, "add_speeds", lambda cfg, results, data: calls.append(data))
+    speed = {"": "", "folder": str(tmp_path), "file": str(config)}[speed_arg]
+
+    result = CliRunner().invoke(
+        app, ["bakeoff", "--config", str(config), "--report-only", "--speed-data", speed]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert calls == ([config] if measured else [])
+    assert ("speed not measured" in result.output) is note
+    assert (tmp_path / "out" / "BAKEOFF.md").exists()

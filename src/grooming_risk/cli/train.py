@@ -203,8 +203,12 @@ def bakeoff(
             results = results_from_mlflow(cfg)
         else:
             results, _ = run_bakeoff(cfg, only=only or None, finished=finished_runs(cfg) if resume else None)
-        if speed_data and str(speed_data) and speed_data.exists():
-            add_speeds(cfg, results, speed_data)
+        # typer turns an empty --speed-data into Path("."): both mean "skip".
+        if speed_data is not None and str(speed_data) not in ("", "."):
+            if speed_data.is_file():
+                add_speeds(cfg, results, speed_data)
+            else:
+                err.print(f"speed not measured: --speed-data {speed_data}: expected a JSONL file")
         winner, why = choose(results, cfg.rule)
         write_summary(cfg, results, winner, why)
     except ConfigError as exc:
