@@ -41,7 +41,7 @@ def _final_logits_and_labels(
     return logits, labels
 
 
-def _calibrate(
+def calibrate(
     cfg: TrainConfig, logits: np.ndarray, labels: np.ndarray, n_real: int = 0
 ) -> tuple[Calibration, Thresholds]:
     """Temperature and thresholds from the tuning set; its last `n_real` rows are the real-chat val slice."""
@@ -220,7 +220,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     fast_encoder = input_encoder
     backend = SequenceBackend(model, fast_encoder)
     logits, labels = _final_logits_and_labels(backend.trajectories(data.tuning), data.tuning)
-    calibration, thresholds = _calibrate(cfg, logits, labels, len(data.real_val))
+    calibration, thresholds = calibrate(cfg, logits, labels, len(data.real_val))
     meta = ArtifactMeta(
         kind="sequence",
         model_version=version,
@@ -248,7 +248,7 @@ def _fit_baseline(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     x = backend.featurizer.transform([conversation_text(c.messages) for c in data.tuning])
     logits = np.asarray(x @ backend.risk_coef + backend.risk_bias).reshape(-1)
     labels = np.array([int(bool(c.is_risky)) for c in data.tuning])
-    calibration, thresholds = _calibrate(cfg, logits, labels, len(data.real_val))
+    calibration, thresholds = calibrate(cfg, logits, labels, len(data.real_val))
     meta = ArtifactMeta(
         kind="tfidf_lr",
         model_version=version,
