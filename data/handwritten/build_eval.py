@@ -1,7 +1,9 @@
-"""Build the hand-written evaluation sets from their source files.
+"""Build the hand-written sets from their source files.
 
 - `eval_v1.jsonl` (English) from source/;
-- `eval_v2_multilingual.jsonl` (Spanish, French, German; one file per language) from source_v2/.
+- `eval_v2_multilingual.jsonl` (Spanish, French, German; one file per language) from source_v2/;
+- `train_v1.jsonl` (English, for training) from source_train/, one file per writer;
+- `val_v1.jsonl` (English, for validation) from source_val/, one file per writer.
 
 The conversations are written by hand, one block each, in a plain-text markup that is easier to
 read and review than JSON (see README.md, "Source format"). This script only parses that markup,
@@ -45,7 +47,8 @@ SETS: dict[str, EvalSet] = {
     "v1": EvalSet(
         "v1",
         tuple(
-            HERE / "source" / n for n in ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")
+            HERE / "source" / n
+            for n in ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")
         ),
         HERE / "eval_v1.jsonl",
         "hw-",
@@ -60,6 +63,24 @@ SETS: dict[str, EvalSet] = {
         "hw2-",
         20261201,
         {f"{lang}.txt": lang for lang in ("es", "fr", "de")},
+    ),
+    # Not evaluation sets: written the same way by eight other English writers (one file each), who
+    # saw neither the sets above nor each other's work. Five write for training, three for validation.
+    "train": EvalSet(
+        "train",
+        tuple(HERE / "source_train" / f"en_t{i}.txt" for i in range(1, 6)),
+        HERE / "train_v1.jsonl",
+        "hwt-",
+        20261202,
+        {f"en_t{i}.txt": "en" for i in range(1, 6)},
+    ),
+    "val": EvalSet(
+        "val",
+        tuple(HERE / "source_val" / f"en_v{i}.txt" for i in range(1, 4)),
+        HERE / "val_v1.jsonl",
+        "hwv-",
+        20261203,
+        {f"en_v{i}.txt": "en" for i in range(1, 4)},
     ),
 }
 
@@ -230,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             current = output.read_text(encoding="utf-8") if output.exists() else ""
             if current != text:
-                print(f"error: {output.name} is stale; run {Path(__file__).name} to rebuild it", file=sys.stderr)
+                print(
+                    f"error: {output.name} is stale; run {Path(__file__).name} to rebuild it", file=sys.stderr
+                )
                 stale += 1
             continue
         output.write_text(text, encoding="utf-8")

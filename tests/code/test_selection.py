@@ -22,6 +22,7 @@ def _file(path: Path, card: DatasetCard | None = None) -> Path:
 
 def test_validation_sets_are_selectable(tmp_path: Path) -> None:
     check_selectable(_file(tmp_path / "generated" / "val_unseen_writers.jsonl"))
+    check_selectable(_file(tmp_path / "handwritten" / "val_v1.jsonl"))
     check_selectable(
         _file(
             tmp_path / "real" / "chitchat.val.jsonl",
@@ -34,6 +35,7 @@ def test_validation_sets_are_selectable(tmp_path: Path) -> None:
     ("relative", "card"),
     [
         ("handwritten/eval_v1.jsonl", None),
+        ("handwritten/train_v1.jsonl", None),
         ("elsewhere/my_set.jsonl", DatasetCard(name="h", source="handwritten")),
         ("real/chitchat.test.jsonl", None),
         ("real/renamed.jsonl", DatasetCard(name="t", source="chitchat", parameters={"split": "test"})),
@@ -114,3 +116,45 @@ def test_the_unused_rest_of_a_real_mix_joins_the_real_val_slice(tmp_path: Path) 
     )
     with pytest.raises(ValueError, match=r"rest_to_real_val: .* holds risky conversations \(first: r-"):
         load_datasets(cfg)
+
+
+def test_hand_written_validation_joins_tuning_before_real_chats_and_extras_repeat(tmp_path: Path) -> None:
+    from grooming_risk.training.config import DataConfig
+    from grooming_risk.training.datasets import load_datasets
+
+    toys = toy_conversations(4)
+
+    def renamed(prefix: str) -> list:
+        return [c.model_copy(update={"conversation_id": f"{prefix}{c.conversation_id}"}) for c in toys]
+
+    benign = next(c for c in toys if not c.is_risky)
+    write_records(tmp_path / "train.jsonl", toys)
+    write_records(tmp_path / "val.jsonl", renamed("v-"))
+    write_records(tmp_path / "hw_val.jsonl", renamed("hwv-"))
+    write_records(tmp_path / "hw_train.jsonl", renamed("hwt-"))
+    write_records(tmp_path / "real_val.jsonl", [benign.model_copy(update={"conversation_id": "rv-1"})])
+    cfg = DataConfig.model_validate(
+        {
+            "train": tmp_path / "train.jsonl",
+            "val": tmp_path / "val.jsonl",
+            "val_handwritten": tmp_path / "hw_val.jsonl",
+            "real_val": tmp_path / "real_val.jsonl",
+            "handwritten": None,
+            "extra": [tmp_path / "hw_train.jsonl"],
+            "extra_repeat": 3,
+        }
+    )
+    data = load_datasets(cfg)
+    ids = [c.conversation_id for c in data.tuning]
+    # Calibration reads the real-chat budget off the last rows: the real chats stay last.
+    assert ids == [
+        *(f"v-{c.conversation_id}" for c in toys),
+        *(f"hwv-{c.conversation_id}" for c in toys),
+        "rv-1",
+    ]
+    assert "val_handwritten" in data.evaluation_sets()
+    assert data.train_sources()["handwritten"] == 3 * len(toys)
+
+    # A validation set that training reads is refused.
+    with pytest.raises(ValueError, match="val_handwritten set"):
+        load_datasets(cfg.model_copy(update={"extra": [tmp_path / "hw_val.jsonl"]}))

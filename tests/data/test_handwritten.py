@@ -1,5 +1,5 @@
-"""Checks on the hand-written evaluation sets (eval_v1.jsonl, English; eval_v2_multilingual.jsonl,
-Spanish, French and German).
+"""Checks on the hand-written sets: evaluation (eval_v1.jsonl, English; eval_v2_multilingual.jsonl,
+Spanish, French and German), training (train_v1.jsonl) and validation (val_v1.jsonl).
 
 The set measures whether a model learned risk or learned the synthetic generator, so its shape
 (size, risky share, hard negatives) and its annotation rules are pinned here.
@@ -24,10 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 EVAL_SETS = {
     "v1": ROOT / "data" / "handwritten" / "eval_v1.jsonl",
     "v2": ROOT / "data" / "handwritten" / "eval_v2_multilingual.jsonl",
+    # Written the same way, by other writers, for training and validation (never for evaluation).
+    "train": ROOT / "data" / "handwritten" / "train_v1.jsonl",
+    "val": ROOT / "data" / "handwritten" / "val_v1.jsonl",
 }
 BUILDER = ROOT / "data" / "handwritten" / "build_eval.py"
 # Minimum shape of each set: conversations, grooming, sextortion.
-SHAPE = {"v1": (80, 15, 10), "v2": (60, 9, 6)}
+SHAPE = {"v1": (80, 15, 10), "v2": (60, 9, 6), "train": (140, 30, 20), "val": (85, 18, 12)}
 
 # Spelled out here rather than imported so that this test keeps guarding the data on its own.
 BLOCKLIST = re.compile(
@@ -161,3 +164,17 @@ def test_jsonl_matches_its_hand_written_sources() -> None:
         [sys.executable, str(BUILDER), "--check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_training_validation_and_evaluation_sets_share_no_line_and_no_participant() -> None:
+    """Independent writers: a line or a username in two sets would mean one writer saw another's work."""
+    sets = {name: list(read_conversations(path)) for name, path in EVAL_SETS.items()}
+    texts = {
+        name: {m.text for c in convs for m in c.messages if len(m.text) > 25} for name, convs in sets.items()
+    }
+    users = {name: {p.id for c in convs for p in c.participants} for name, convs in sets.items()}
+    # Counted, not listed, so that a failure never prints conversation content.
+    for held in ("val", "v1", "v2"):
+        assert len(texts["train"] & texts[held]) == 0, held
+    assert len(texts["val"] & (texts["v1"] | texts["v2"])) == 0
+    assert len(users["train"] & users["val"]) == 0

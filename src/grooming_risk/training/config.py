@@ -63,6 +63,19 @@ class DataConfig(_Section):
         "handwritten_multilingual or real_test.",
     )
     extra: list[Path] = Field(default_factory=list, description="Extra training sets, e.g. reviewer labels.")
+    extra_repeat: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="Train on every extra set this many times per epoch: a few hundred hand-written or "
+        "reviewer-labelled chats beside thousands of generated ones.",
+    )
+    val_handwritten: Path | None = Field(
+        default=None,
+        description="Hand-written validation conversations, by writers that neither training nor the "
+        "hand-written evaluation sets saw: they join val (early stopping, calibration, thresholds) and "
+        "are reported as val_handwritten.",
+    )
     max_train: int | None = Field(
         default=None, ge=1, description="Use only the first N training conversations."
     )

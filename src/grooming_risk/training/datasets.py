@@ -16,6 +16,7 @@ SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (
     ("syn-", "synthetic"),
     ("wov-", "woven"),
     ("chitchat-", "real"),
+    ("hwt-", "handwritten"),
 )
 
 
@@ -30,17 +31,20 @@ class Datasets:
     test: list[Conversation] = field(default_factory=list)
     handwritten: list[Conversation] = field(default_factory=list)
     real_val: list[Conversation] = field(default_factory=list)
+    val_handwritten: list[Conversation] = field(default_factory=list)
     reports: dict[str, list[Conversation]] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
 
     @property
     def tuning(self) -> list[Conversation]:
-        """What early stopping and calibration see: unseen-writer val plus the real-chat val slice."""
-        return self.val + self.real_val
+        """What early stopping and calibration see: unseen-writer val (generated, then hand-written)
+        plus the real-chat val slice, last (calibration reads the budget off the last rows)."""
+        return self.val + self.val_handwritten + self.real_val
 
     def evaluation_sets(self) -> dict[str, list[Conversation]]:
         sets = {
             "val": self.val,
+            "val_handwritten": self.val_handwritten,
             "real_val": self.real_val,
             "test": self.test,
             "handwritten": self.handwritten,
@@ -53,7 +57,15 @@ class Datasets:
         return dict(sorted(Counter(source_kind(c.conversation_id) for c in self.train).items()))
 
     def all_sets(self) -> list[list[Conversation]]:
-        return [self.train, self.val, self.real_val, self.test, self.handwritten, *self.reports.values()]
+        return [
+            self.train,
+            self.val,
+            self.val_handwritten,
+            self.real_val,
+            self.test,
+            self.handwritten,
+            *self.reports.values(),
+        ]
 
 
 def load(path: Path, role: str) -> list[Conversation]:
@@ -78,9 +90,12 @@ def load_datasets(cfg: DataConfig) -> Datasets:
         train.extend(c for c in mixed[name] if in_share(c.conversation_id, source.share))
         paths[f"mix.{name}"] = source.path
     for i, extra in enumerate(cfg.extra):
-        train.extend(load(extra, "extra"))
+        train.extend(load(extra, "extra") * cfg.extra_repeat)
         paths[f"extra{i}"] = extra
     out = Datasets(train=train, val=load(cfg.val, "val"), paths=paths)
+    if cfg.val_handwritten is not None:
+        out.val_handwritten = load(cfg.val_handwritten, "val_handwritten")
+        paths["val_handwritten"] = cfg.val_handwritten
     if cfg.real_val is not None:
         out.real_val = load(cfg.real_val, "real_val")
         paths["real_val"] = cfg.real_val
@@ -110,6 +125,7 @@ def load_datasets(cfg: DataConfig) -> Datasets:
     train_ids = {c.conversation_id for c in train}
     for name, held in (
         ("val", out.val),
+        ("val_handwritten", out.val_handwritten),
         ("real_val", out.real_val),
         ("handwritten", out.handwritten),
         *out.reports.items(),

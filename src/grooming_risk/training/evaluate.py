@@ -57,7 +57,7 @@ HEADLINE = (
     "authors_flagged_share",
 )
 # Sets a model was tuned on (early stopping, calibration, thresholds): figures on them are validation.
-TUNED_ON = frozenset({"val", "real_val"})
+TUNED_ON = frozenset({"val", "val_handwritten", "real_val"})
 
 
 def set_title(name: str) -> str:
@@ -236,7 +236,8 @@ def write_model_card(
         "",
         "## Data",
         f"- train: {len(data.train)} conversations ({sources}); validation (early stopping, calibration, "
-        f"thresholds): {len(data.val)} unseen-writer + {len(data.real_val)} real chats; test: {len(data.test)}; "
+        f"thresholds): {len(data.val)} unseen-writer + {len(data.val_handwritten)} hand-written + "
+        f"{len(data.real_val)} real chats; test: {len(data.test)}; "
         f"hand-written: {len(data.handwritten)}; other report-only sets: "
         + (", ".join(f"{k} {len(v)}" for k, v in data.reports.items()) or "none"),
     ]
@@ -444,13 +445,19 @@ def comparison_rows(
 
 
 def check_selectable(path: Path) -> None:
-    """Refuse a set that is for reporting only: the hand-written sets and any test split."""
+    """Refuse a set that is for reporting only: the hand-written evaluation sets and any test split.
+
+    Of the hand-written sets only the validation ones (`val_*.jsonl`, written by writers that the
+    training and evaluation sets did not share) may choose."""
     from grooming_risk.data.cards import read_card
 
     card = read_card(path)
     split = (card.parameters.get("split") if card is not None else None) or ""
-    if path.parent.name == "handwritten" or (card is not None and card.source == "handwritten"):
-        raise ValueError(f"{path} is a hand-written evaluation set: report on it, never choose with it")
+    handwritten = path.parent.name == "handwritten" or (card is not None and card.source == "handwritten")
+    if handwritten and not path.name.startswith("val_"):
+        raise ValueError(
+            f"{path} is a hand-written evaluation or training set: report on it, never choose with it"
+        )
     if split == "test" or ".test." in path.name or path.parent.name == "test":
         raise ValueError(f"{path} is a test split: report on it, never choose with it")
 
