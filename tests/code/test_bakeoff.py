@@ -145,3 +145,24 @@ def test_bakeoff_cli_measures_speed_only_on_a_file(
     assert calls == ([config] if measured else [])
     assert ("speed not measured" in result.output) is note
     assert (tmp_path / "out" / "BAKEOFF.md").exists()
+
+
+def test_speed_is_measured_on_a_warmed_up_onnx_export(
+    tiny_artifact: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grooming_risk.inference.scorer import RiskScorer
+    from grooming_risk.training.bakeoff import measure_speed
+    from tests.conftest import toy_conversations
+
+    warmed: list[str] = []
+    original = RiskScorer.warm_up
+
+    def recording(self: RiskScorer) -> RiskScorer:
+        warmed.append(self.meta.kind)
+        return original(self)
+
+    monkeypatch.setattr(RiskScorer, "warm_up", recording)
+    speed = measure_speed(tiny_artifact, toy_conversations(6), stream_messages=10)
+    assert warmed, "the scorer was timed without warm_up"
+    assert speed["onnx_messages_per_s"] > 0
+    assert speed["stream_ms_per_message"] > 0

@@ -239,7 +239,8 @@ def measure_speed(
 
     with tempfile.TemporaryDirectory(prefix="grooming-risk-bakeoff-") as tmp:
         export_onnx(artifact_dir, Path(tmp) / "onnx")
-        scorer = RiskScorer.load(Path(tmp) / "onnx")
+        # As `score` and `serve` do: weights loaded and encoder workers started before the clock.
+        scorer = RiskScorer.load(Path(tmp) / "onnx").warm_up()
         scorer.score(conversations[:2])  # warm-up: sessions, allocations
         n_messages = sum(len(c.messages) for c in conversations)
         started = time.perf_counter()
