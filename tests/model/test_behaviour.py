@@ -42,8 +42,9 @@ def scorer(tmp_path_factory: pytest.TempPathFactory) -> RiskScorer:
             f"data.val={root / 'val.jsonl'}",
             "data.test=null",
             "data.handwritten=null",
-            # Generated data only: these are behaviour checks of the recipe, and encoding the real
-            # chats would multiply the fixture's cost (the real-chat figures come from `make demo`).
+            # No real chats: these are behaviour checks of the recipe, and encoding the real chats
+            # would multiply the fixture's cost (the real-chat figures come from `make demo`). The
+            # committed hand-written training and validation sets stay in, as the recipe has them.
             "data.mix={}",
             "data.real_val=null",
             "data.reports={}",

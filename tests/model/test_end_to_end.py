@@ -69,6 +69,9 @@ def test_train_evaluate_load_score(
             f"data.mix={{real_benign: {{path: {paths['real_train']}, share: 0.5, rest_to_real_val: true}}}}",
             f"data.real_val={paths['real_val']}",
             f"data.reports={{real_test: {paths['real_val']}}}",
+            # The toy splits stand in for every data file, the hand-written ones included.
+            "data.extra=[]",
+            "data.val_handwritten=null",
             "thresholds.max_real_review_share=0.0",
             "thresholds.max_real_urgent_share=0.0",
             "thresholds.budget_confidence=0.95",
