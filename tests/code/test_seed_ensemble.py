@@ -89,3 +89,25 @@ def test_averaging_noisy_seeds_ranks_better_than_each_seed_and_is_calibrated_on_
     assert 0.0 <= metrics["report"]["recall_at_real_1pct"] <= 1.0
     # Every message keeps a risk: the trajectory is averaged, not only the final score.
     assert all(len(p.risk_by_message) == 2 for p in combined["report"])
+
+
+def test_calibration_reads_every_tuning_set_in_training_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grooming_risk.training import pipeline
+
+    seen: dict[str, object] = {}
+
+    def fake_calibrate(cfg: object, logits: np.ndarray, labels: np.ndarray, n_real: int = 0) -> tuple:
+        seen.update(logits=logits.tolist(), labels=labels.tolist(), n_real=n_real)
+        return "calibration", "thresholds"
+
+    monkeypatch.setattr(pipeline, "calibrate", fake_calibrate)
+    logits = {
+        "real_val": [np.array([-3.0])],
+        "val": [np.array([0.0, 1.0])],
+        "val_handwritten": [np.array([2.0])],
+        "report": [np.array([9.0])],
+    }
+    labels = {"real_val": np.array([0]), "val": np.array([1]), "val_handwritten": np.array([1])}
+    calibrate_ensemble(load_config(ROOT / "configs" / "default.yaml"), logits, labels)
+    # Generated validation, then hand-written, then the real chats last; never a report set.
+    assert seen == {"logits": [1.0, 2.0, -3.0], "labels": [1, 1, 0], "n_real": 1}

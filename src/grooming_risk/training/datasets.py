@@ -20,6 +20,11 @@ SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+# The sets early stopping, calibration and thresholds read, in this order: the real-chat slice comes
+# last because calibration reads the false-alarm budget off the last rows.
+TUNING_SETS = ("val", "val_handwritten", "real_val")
+
+
 def source_kind(conversation_id: str) -> str:
     return next((kind for prefix, kind in SOURCE_PREFIXES if conversation_id.startswith(prefix)), "other")
 
@@ -37,9 +42,9 @@ class Datasets:
 
     @property
     def tuning(self) -> list[Conversation]:
-        """What early stopping and calibration see: unseen-writer val (generated, then hand-written)
-        plus the real-chat val slice, last (calibration reads the budget off the last rows)."""
-        return self.val + self.val_handwritten + self.real_val
+        """What early stopping and calibration see: the TUNING_SETS, concatenated in order."""
+        sets: list[list[Conversation]] = [getattr(self, name) for name in TUNING_SETS]
+        return [c for conversations in sets for c in conversations]
 
     def evaluation_sets(self) -> dict[str, list[Conversation]]:
         sets = {

@@ -21,6 +21,7 @@ from grooming_risk.contract.conversation import Conversation
 from grooming_risk.io.formats import dataset_name
 from grooming_risk.model.encoder import BUNDLED_E5, BUNDLED_USE
 from grooming_risk.training.config import DEFAULT_CACHE_DIR
+from grooming_risk.training.datasets import TUNING_SETS
 from grooming_risk.training.tracking import configure_tracking, log_dataset
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ HEADLINE = (
     "authors_flagged_share",
 )
 # Sets a model was tuned on (early stopping, calibration, thresholds): figures on them are validation.
-TUNED_ON = frozenset({"val", "val_handwritten", "real_val"})
+TUNED_ON = frozenset(TUNING_SETS)
 
 
 def set_title(name: str) -> str:

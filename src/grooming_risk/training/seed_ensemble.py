@@ -8,7 +8,8 @@ The rule for the ensemble, fixed before it was first run:
 - after every message, the members' calibrated risks are averaged as logits (the geometric mean
   of their odds);
 - the average is calibrated (Platt) and its thresholds chosen on the tuning set (unseen-writer
-  validation plus the real validation chats) by `pipeline.calibrate`, as training does for one model;
+  validation, generated and hand-written, then the real validation chats) by `pipeline.calibrate`,
+  as training does for one model;
 - every other set only reports.
 Only the risk is averaged. Warning-sign and label figures are the first member's, and top-sender
 accuracy is not computed for the ensemble.
@@ -33,7 +34,9 @@ log = logging.getLogger(__name__)
 
 # Risks are stored to 6 decimals, so 0 and 1 occur: clip before taking logits.
 _CLIP = 1e-6
-TUNING_SETS = ("val", "real_val")
+# Of the tuning sets (datasets.TUNING_SETS) these must be there: calibration needs validation risk
+# and the real-chat budget.
+REQUIRED_SETS = ("val", "real_val")
 
 Predictions = dict[str, list["ConversationPrediction"]]
 
@@ -62,11 +65,13 @@ def ensemble_logits(members: Sequence[Predictions]) -> dict[str, list[np.ndarray
 def calibrate_ensemble(
     cfg: TrainConfig, logits: Mapping[str, list[np.ndarray]], labels: Mapping[str, np.ndarray]
 ) -> tuple[Calibration, Thresholds]:
-    """Platt and thresholds on the tuning set's final logits, real validation chats last (as training)."""
+    """Platt and thresholds on the tuning sets' final logits, in training's order (real chats last)."""
+    from grooming_risk.training.datasets import TUNING_SETS
     from grooming_risk.training.pipeline import calibrate
 
-    finals = np.array([z[-1] for name in TUNING_SETS for z in logits[name]])
-    y = np.concatenate([labels[name] for name in TUNING_SETS])
+    present = [name for name in TUNING_SETS if name in labels]
+    finals = np.array([z[-1] for name in present for z in logits[name]])
+    y = np.concatenate([labels[name] for name in present])
     return calibrate(cfg, finals, y, n_real=len(logits["real_val"]))
 
 
@@ -107,14 +112,14 @@ def measure(
     """{"member:<dir name>" | "ensemble": {set: metrics}} on `cfg`'s data (tuning and report sets)."""
     from grooming_risk.evaluation.predictions import labels_and_scores
     from grooming_risk.inference.scorer import RiskScorer
-    from grooming_risk.training.datasets import load_datasets
+    from grooming_risk.training.datasets import TUNING_SETS, load_datasets
     from grooming_risk.training.evaluate import predictions, use_vector_cache
 
     if len(member_dirs) < 2:
         raise ValueError(f"members: expected at least two model directories, got {len(member_dirs)}")
     data = load_datasets(cfg.data)
     sets = data.evaluation_sets()
-    missing = [name for name in TUNING_SETS if not sets.get(name)]
+    missing = [name for name in REQUIRED_SETS if not sets.get(name)]
     if missing:
         raise ValueError(f"config data: the ensemble is calibrated on {', '.join(missing)}, which is empty")
     members: list[Predictions] = []
@@ -127,7 +132,7 @@ def measure(
         results[f"member:{Path(directory).name}"] = reports(member, scorer.thresholds)
         log.info("member %s scored", Path(directory).name)
     logits = ensemble_logits(members)
-    labels = {name: labels_and_scores(members[0][name])[0] for name in TUNING_SETS}
+    labels = {name: labels_and_scores(members[0][name])[0] for name in TUNING_SETS if name in sets}
     calibration, thresholds = calibrate_ensemble(cfg, logits, labels)
     combined = ensemble_predictions(members, logits, calibration)
     results["ensemble"] = reports(combined, {"review": thresholds.review, "urgent": thresholds.urgent})
