@@ -3,7 +3,8 @@
 - `eval_v1.jsonl` (English) from source/;
 - `eval_v2_multilingual.jsonl` (Spanish, French, German; one file per language) from source_v2/;
 - `train_v1.jsonl` (English, for training) from source_train/, one file per writer;
-- `val_v1.jsonl` (English, for validation) from source_val/, one file per writer.
+- `val_v1.jsonl` (English, for validation) from source_val/, one file per writer;
+- `train_v2.jsonl` and `val_v2.jsonl`, the same from source_train2/ and source_val2/.
 
 The conversations are written by hand, one block each, in a plain-text markup that is easier to
 read and review than JSON (see README.md, "Source format"). This script only parses that markup,
@@ -81,6 +82,25 @@ SETS: dict[str, EvalSet] = {
         "hwv-",
         20261203,
         {f"en_v{i}.txt": "en" for i in range(1, 4)},
+    ),
+    # Seven more English writers, working alone from a brief that asked for chats as real ones are
+    # (short, indirect, spread-out signs; hard negatives a keyword filter would flag): four validate,
+    # three train.
+    "train2": EvalSet(
+        "train2",
+        tuple(HERE / "source_train2" / f"en_t{i}.txt" for i in range(6, 9)),
+        HERE / "train_v2.jsonl",
+        "hwt2-",
+        20261204,
+        {f"en_t{i}.txt": "en" for i in range(6, 9)},
+    ),
+    "val2": EvalSet(
+        "val2",
+        tuple(HERE / "source_val2" / f"en_v{i}.txt" for i in range(4, 8)),
+        HERE / "val_v2.jsonl",
+        "hwv2-",
+        20261205,
+        {f"en_v{i}.txt": "en" for i in range(4, 8)},
     ),
 }
 

@@ -15,6 +15,7 @@ from grooming_risk.evaluation.calibration import (
     expected_calibration_error,
     fit_platt,
     fit_temperature,
+    set_balanced_weights,
     threshold_table,
 )
 
@@ -209,3 +210,65 @@ def test_cap_flagged_share_with_confidence_moves_the_threshold_above_more_benign
     assert held > point
     flagged = int(np.sum(np.round(benign, 6) >= held))
     assert flagged == budget_allowance(4000, 0.005, 0.95)
+
+
+def test_set_balanced_weights_give_every_set_the_same_total() -> None:
+    w = set_balanced_weights([6, 0, 2])
+    assert w.shape == (8,)
+    # 8 rows, two non-empty sets: each set's weights add up to 4, so the mean weight stays 1.
+    assert w[:6].sum() == pytest.approx(4.0)
+    assert w[6:].sum() == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="non-empty"):
+        set_balanced_weights([0, 0])
+
+
+def test_weighted_fit_equals_the_fit_on_repeated_rows() -> None:
+    # Weight 3 on a row is the same likelihood as that row three times.
+    rng = np.random.default_rng(5)
+    z = rng.normal(0.0, 2.0, size=200)
+    y = (rng.random(z.size) < 1 / (1 + np.exp(-(z - 1.0)))).astype(int)
+    w = np.where(np.arange(z.size) < 50, 3.0, 1.0)
+    repeated_z = np.concatenate([z[:50], z[:50], z])
+    repeated_y = np.concatenate([y[:50], y[:50], y])
+    t_w, b_w = fit_platt(z, y, w)
+    t_r, b_r = fit_platt(repeated_z, repeated_y)
+    assert t_w == pytest.approx(t_r, rel=1e-3)
+    assert b_w == pytest.approx(b_r, abs=1e-3)
+    assert fit_temperature(z, y, w) == pytest.approx(fit_temperature(repeated_z, repeated_y), rel=1e-4)
+    # And weights change the answer: the unweighted fit differs.
+    assert fit_platt(z, y)[1] != pytest.approx(b_w, abs=1e-3)
+    with pytest.raises(ValueError, match="weights"):
+        fit_platt(z, y, np.ones(3))
+
+
+def test_balanced_calibration_weighs_the_small_set_up() -> None:
+    from pathlib import Path
+
+    from grooming_risk.training.config import load_config
+    from grooming_risk.training.pipeline import calibrate
+
+    root = Path(__file__).resolve().parents[2]
+    pooled = load_config(root / "configs" / "default.yaml", ["thresholds.max_real_review_share=null"])
+    balanced = load_config(
+        root / "configs" / "default.yaml",
+        ["calibration.balance=true", "thresholds.max_real_review_share=null"],
+    )
+    rng = np.random.default_rng(3)
+    # A large set whose logits are calibrated as they are, and a small one whose chats are riskier
+    # than their logits say (by 2 on the logit scale): weighed alike, the small set moves the map up.
+    big_z, small_z = rng.normal(0.0, 2.0, 5000), rng.normal(0.0, 2.0, 250)
+    big_y = (rng.random(big_z.size) < 1 / (1 + np.exp(-big_z))).astype(int)
+    small_y = (rng.random(small_z.size) < 1 / (1 + np.exp(-(small_z + 2.0)))).astype(int)
+    z, y = np.concatenate([big_z, small_z]), np.concatenate([big_y, small_y])
+
+    def risk_at(calibration: object, logit: float) -> float:
+        return float(1 / (1 + np.exp(-(logit / calibration.temperature + calibration.bias))))  # type: ignore[attr-defined]
+
+    c_pooled, _ = calibrate(pooled, z, y, set_sizes=[5000, 250])
+    c_balanced, _ = calibrate(balanced, z, y, set_sizes=[5000, 250])
+    # Pooled, the map stays near the big set's identity (risk 0.5 at logit 0); balanced, it sits
+    # between the two sets (about sigmoid(1) = 0.73).
+    assert risk_at(c_pooled, 0.0) < 0.6
+    assert risk_at(c_balanced, 0.0) > 0.65
+    with pytest.raises(ValueError, match=r"calibration\.balance"):
+        calibrate(balanced, z, y, set_sizes=[5000])

@@ -96,8 +96,10 @@ def test_calibration_reads_every_tuning_set_in_training_order(monkeypatch: pytes
 
     seen: dict[str, object] = {}
 
-    def fake_calibrate(cfg: object, logits: np.ndarray, labels: np.ndarray, n_real: int = 0) -> tuple:
-        seen.update(logits=logits.tolist(), labels=labels.tolist(), n_real=n_real)
+    def fake_calibrate(
+        cfg: object, logits: np.ndarray, labels: np.ndarray, n_real: int = 0, set_sizes: object = None
+    ) -> tuple:
+        seen.update(logits=logits.tolist(), labels=labels.tolist(), n_real=n_real, set_sizes=set_sizes)
         return "calibration", "thresholds"
 
     monkeypatch.setattr(pipeline, "calibrate", fake_calibrate)
@@ -110,4 +112,4 @@ def test_calibration_reads_every_tuning_set_in_training_order(monkeypatch: pytes
     labels = {"real_val": np.array([0]), "val": np.array([1]), "val_handwritten": np.array([1])}
     calibrate_ensemble(load_config(ROOT / "configs" / "default.yaml"), logits, labels)
     # Generated validation, then hand-written, then the real chats last; never a report set.
-    assert seen == {"logits": [1.0, 2.0, -3.0], "labels": [1, 1, 0], "n_real": 1}
+    assert seen == {"logits": [1.0, 2.0, -3.0], "labels": [1, 1, 0], "n_real": 1, "set_sizes": [1, 1, 1]}

@@ -158,3 +158,37 @@ def test_hand_written_validation_joins_tuning_before_real_chats_and_extras_repea
     # A validation set that training reads is refused.
     with pytest.raises(ValueError, match="val_handwritten set"):
         load_datasets(cfg.model_copy(update={"extra": [tmp_path / "hw_val.jsonl"]}))
+
+
+def test_hand_written_validation_takes_one_file_or_several(tmp_path: Path) -> None:
+    from grooming_risk.training.config import DataConfig
+    from grooming_risk.training.datasets import load_datasets
+
+    toys = toy_conversations(4)
+
+    def renamed(prefix: str) -> list:
+        return [c.model_copy(update={"conversation_id": f"{prefix}{c.conversation_id}"}) for c in toys]
+
+    write_records(tmp_path / "train.jsonl", toys)
+    write_records(tmp_path / "val.jsonl", renamed("v-"))
+    write_records(tmp_path / "hw_val1.jsonl", renamed("hwv-"))
+    write_records(tmp_path / "hw_val2.jsonl", renamed("hwv2-")[:3])
+    write_records(tmp_path / "real_val.jsonl", [renamed("rv-")[0]])
+    base = {
+        "train": tmp_path / "train.jsonl",
+        "val": tmp_path / "val.jsonl",
+        "real_val": tmp_path / "real_val.jsonl",
+        "handwritten": None,
+    }
+    one = DataConfig.model_validate({**base, "val_handwritten": str(tmp_path / "hw_val1.jsonl")})
+    assert one.val_handwritten == [tmp_path / "hw_val1.jsonl"]
+    assert DataConfig.model_validate({**base, "val_handwritten": None}).val_handwritten == []
+    both = DataConfig.model_validate(
+        {**base, "val_handwritten": [tmp_path / "hw_val1.jsonl", tmp_path / "hw_val2.jsonl"]}
+    )
+    data = load_datasets(both)
+    assert len(data.val_handwritten) == len(toys) + 3
+    # Balanced calibration weighs the tuning sets by these sizes, in TUNING_SETS order.
+    assert data.tuning_sizes == [len(toys), len(toys) + 3, 1]
+    assert sum(data.tuning_sizes) == len(data.tuning)
+    assert data.paths["val_handwritten1"] == tmp_path / "hw_val2.jsonl"

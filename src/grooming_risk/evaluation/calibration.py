@@ -77,13 +77,45 @@ def brier_score(labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np
     return float(np.mean((s - y) ** 2)) if y.size else NAN
 
 
-def _nll(logits: np.ndarray, labels: np.ndarray, temperature: float, bias: float = 0.0) -> float:
+def _nll(
+    logits: np.ndarray,
+    labels: np.ndarray,
+    temperature: float,
+    bias: float = 0.0,
+    weights: np.ndarray | None = None,
+) -> float:
     z = logits / temperature + bias
     # -log sigmoid(z) = log(1 + e^-z); written with logaddexp so large logits do not overflow.
-    return float(np.mean(np.logaddexp(0.0, z) - labels * z))
+    return float(np.average(np.logaddexp(0.0, z) - labels * z, weights=weights))
 
 
-def fit_temperature(logits: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray) -> float:
+def _weights(weights: Sequence[float] | np.ndarray | None, n: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"weights: expected {n} finite non-negative numbers with a positive sum")
+    return w
+
+
+def set_balanced_weights(sizes: Sequence[int]) -> np.ndarray:
+    """One weight per row of sets concatenated in order, so that every non-empty set weighs alike.
+
+    The generated validation set holds ten times the hand-written one; pooled, its chats would
+    decide the calibration alone.
+    """
+    present = [n for n in sizes if n > 0]
+    if not present:
+        raise ValueError("set_balanced_weights: expected at least one non-empty set")
+    total = sum(present)
+    return np.concatenate([np.full(n, total / (len(present) * n)) for n in sizes if n > 0])
+
+
+def fit_temperature(
+    logits: Sequence[float] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    weights: Sequence[float] | np.ndarray | None = None,
+) -> float:
     """Temperature T minimising the NLL of sigmoid(logit / T), T in [0.05, 20].
 
     Searched on log T, where the loss is better conditioned; with one class only the optimum runs to
@@ -94,17 +126,23 @@ def fit_temperature(logits: Sequence[float] | np.ndarray, labels: Sequence[int] 
     y, z = label_score_arrays(labels, logits)
     if y.size == 0:
         raise ValueError("fit_temperature: expected at least one logit and label, got none")
+    w = _weights(weights, y.size)
     lo, hi = (math.log(b) for b in TEMPERATURE_BOUNDS)
     result = minimize_scalar(
-        lambda log_t: _nll(z, y, math.exp(log_t)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-6}
+        lambda log_t: _nll(z, y, math.exp(log_t), weights=w),
+        bounds=(lo, hi),
+        method="bounded",
+        options={"xatol": 1e-6},
     )
     candidates = [float(result.x), lo, hi]
-    best = min(candidates, key=lambda log_t: _nll(z, y, math.exp(log_t)))
+    best = min(candidates, key=lambda log_t: _nll(z, y, math.exp(log_t), weights=w))
     return float(min(max(math.exp(best), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1]))
 
 
 def fit_platt(
-    logits: Sequence[float] | np.ndarray, labels: Sequence[int] | np.ndarray
+    logits: Sequence[float] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    weights: Sequence[float] | np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Temperature T and bias b minimising the NLL of sigmoid(logit / T + b), T in TEMPERATURE_BOUNDS.
 
@@ -117,17 +155,18 @@ def fit_platt(
     y, z = label_score_arrays(labels, logits)
     if y.size == 0:
         raise ValueError("fit_platt: expected at least one logit and label, got none")
+    w = _weights(weights, y.size)
     lo, hi = (math.log(b) for b in TEMPERATURE_BOUNDS)
-    start = math.log(fit_temperature(z, y))
+    start = math.log(fit_temperature(z, y, w))
     result = minimize(
-        lambda p: _nll(z, y, math.exp(float(p[0])), float(p[1])),
+        lambda p: _nll(z, y, math.exp(float(p[0])), float(p[1]), w),
         x0=np.array([start, 0.0]),
         method="L-BFGS-B",
         bounds=[(lo, hi), (-50.0, 50.0)],
     )
     log_t, bias = (float(v) for v in result.x)
     # Never worse than the temperature it started from (a flat or one-class set).
-    if _nll(z, y, math.exp(start)) <= _nll(z, y, math.exp(log_t), bias):
+    if _nll(z, y, math.exp(start), weights=w) <= _nll(z, y, math.exp(log_t), bias, w):
         log_t, bias = start, 0.0
     return float(min(max(math.exp(log_t), TEMPERATURE_BOUNDS[0]), TEMPERATURE_BOUNDS[1])), bias
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grooming_risk.model.encoder import BUNDLED_MINILM, BUNDLED_USE
 
@@ -70,12 +70,21 @@ class DataConfig(_Section):
         description="Train on every extra set this many times per epoch: a few hundred hand-written or "
         "reviewer-labelled chats beside thousands of generated ones.",
     )
-    val_handwritten: Path | None = Field(
-        default=None,
-        description="Hand-written validation conversations, by writers that neither training nor the "
-        "hand-written evaluation sets saw: they join val (early stopping, calibration, thresholds) and "
-        "are reported as val_handwritten.",
+    val_handwritten: list[Path] = Field(
+        default_factory=list,
+        description="Hand-written validation conversations (one file or a list), by writers that neither "
+        "training nor the hand-written evaluation sets saw: they join val (early stopping, calibration, "
+        "thresholds) and are reported together as val_handwritten.",
     )
+
+    @field_validator("val_handwritten", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        # `val_handwritten: FILE` (and null, for none) read as before the list existed.
+        if value is None:
+            return []
+        return [value] if isinstance(value, str | Path) else value
+
     max_train: int | None = Field(
         default=None, ge=1, description="Use only the first N training conversations."
     )
@@ -175,6 +184,11 @@ class CalibrationConfig(_Section):
         default="temperature",
         description="Fitted on validation: 'temperature' (sigmoid(logit / T)), 'platt' (sigmoid(logit / T + b)) "
         "or 'none'. Both are increasing maps: they move the risk shown, never the ranking.",
+    )
+    balance: bool = Field(
+        default=False,
+        description="Weigh every tuning set (generated validation, hand-written validation, real chats) "
+        "alike in the fit, instead of every conversation: the generated set is otherwise most of it.",
     )
 
 

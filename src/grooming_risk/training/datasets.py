@@ -17,6 +17,7 @@ SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (
     ("wov-", "woven"),
     ("chitchat-", "real"),
     ("hwt-", "handwritten"),
+    ("hwt2-", "handwritten"),
 )
 
 
@@ -45,6 +46,11 @@ class Datasets:
         """What early stopping and calibration see: the TUNING_SETS, concatenated in order."""
         sets: list[list[Conversation]] = [getattr(self, name) for name in TUNING_SETS]
         return [c for conversations in sets for c in conversations]
+
+    @property
+    def tuning_sizes(self) -> list[int]:
+        """How many conversations of `tuning` each of the TUNING_SETS holds, in order."""
+        return [len(getattr(self, name)) for name in TUNING_SETS]
 
     def evaluation_sets(self) -> dict[str, list[Conversation]]:
         sets = {
@@ -98,9 +104,9 @@ def load_datasets(cfg: DataConfig) -> Datasets:
         train.extend(load(extra, "extra") * cfg.extra_repeat)
         paths[f"extra{i}"] = extra
     out = Datasets(train=train, val=load(cfg.val, "val"), paths=paths)
-    if cfg.val_handwritten is not None:
-        out.val_handwritten = load(cfg.val_handwritten, "val_handwritten")
-        paths["val_handwritten"] = cfg.val_handwritten
+    for i, path in enumerate(cfg.val_handwritten):
+        out.val_handwritten.extend(load(path, "val_handwritten"))
+        paths["val_handwritten" if i == 0 else f"val_handwritten{i}"] = path
     if cfg.real_val is not None:
         out.real_val = load(cfg.real_val, "real_val")
         paths["real_val"] = cfg.real_val

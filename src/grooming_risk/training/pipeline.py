@@ -42,21 +42,37 @@ def _final_logits_and_labels(
 
 
 def calibrate(
-    cfg: TrainConfig, logits: np.ndarray, labels: np.ndarray, n_real: int = 0
+    cfg: TrainConfig,
+    logits: np.ndarray,
+    labels: np.ndarray,
+    n_real: int = 0,
+    set_sizes: list[int] | None = None,
 ) -> tuple[Calibration, Thresholds]:
-    """Temperature and thresholds from the tuning set; its last `n_real` rows are the real-chat val slice."""
+    """Temperature and thresholds from the tuning set; its last `n_real` rows are the real-chat val slice.
+
+    `set_sizes`: how many rows each tuning set holds, in order; `calibration.balance` needs them.
+    """
     from grooming_risk.evaluation.calibration import (
         cap_flagged_share,
         choose_thresholds,
         fit_platt,
         fit_temperature,
+        set_balanced_weights,
     )
 
+    weights = None
+    if cfg.calibration.balance:
+        if set_sizes is None or sum(set_sizes) != len(logits):
+            raise ValueError(
+                f"calibration.balance: expected the tuning sets' sizes summing to {len(logits)} rows, "
+                f"got {set_sizes}"
+            )
+        weights = set_balanced_weights(set_sizes)
     temperature, bias = 1.0, 0.0
     if cfg.calibration.method == "temperature":
-        temperature = fit_temperature(logits, labels)
+        temperature = fit_temperature(logits, labels, weights)
     elif cfg.calibration.method == "platt":
-        temperature, bias = fit_platt(logits, labels)
+        temperature, bias = fit_platt(logits, labels, weights)
     scores = 1.0 / (1.0 + np.exp(-(logits / temperature + bias)))
     chosen = choose_thresholds(
         labels,
@@ -220,7 +236,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     fast_encoder = input_encoder
     backend = SequenceBackend(model, fast_encoder)
     logits, labels = _final_logits_and_labels(backend.trajectories(data.tuning), data.tuning)
-    calibration, thresholds = calibrate(cfg, logits, labels, len(data.real_val))
+    calibration, thresholds = calibrate(cfg, logits, labels, len(data.real_val), data.tuning_sizes)
     meta = ArtifactMeta(
         kind="sequence",
         model_version=version,
@@ -248,7 +264,7 @@ def _fit_baseline(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
     x = backend.featurizer.transform([conversation_text(c.messages) for c in data.tuning])
     logits = np.asarray(x @ backend.risk_coef + backend.risk_bias).reshape(-1)
     labels = np.array([int(bool(c.is_risky)) for c in data.tuning])
-    calibration, thresholds = calibrate(cfg, logits, labels, len(data.real_val))
+    calibration, thresholds = calibrate(cfg, logits, labels, len(data.real_val), data.tuning_sizes)
     meta = ArtifactMeta(
         kind="tfidf_lr",
         model_version=version,

@@ -72,7 +72,8 @@ def calibrate_ensemble(
     present = [name for name in TUNING_SETS if name in labels]
     finals = np.array([z[-1] for name in present for z in logits[name]])
     y = np.concatenate([labels[name] for name in present])
-    return calibrate(cfg, finals, y, n_real=len(logits["real_val"]))
+    sizes = [len(logits[name]) for name in present]
+    return calibrate(cfg, finals, y, n_real=len(logits["real_val"]), set_sizes=sizes)
 
 
 def apply_calibration(z: np.ndarray, calibration: Calibration) -> list[float]:
