@@ -144,9 +144,12 @@ class OnnxMessageEncoder(CachedEncoder):
 class OnnxStep:
     """One GRU step of the sequence model for B conversations (a `stepping.Step`)."""
 
-    def __init__(self, graph: Path, threads: int | None = None, *, evidence_slots: int = 0) -> None:
+    def __init__(
+        self, graph: Path, threads: int | None = None, *, evidence_slots: int = 0, evidence_members: int = 1
+    ) -> None:
         self.session = _session(graph, threads)
         self.evidence_slots = evidence_slots
+        self.evidence_members = evidence_members
         inputs = {i.name: i.shape for i in self.session.get_inputs()}
         if sorted(inputs) != sorted(STEP_INPUTS):
             raise InvalidArtifactError(f"{graph}: expected inputs {list(STEP_INPUTS)}, found {list(inputs)}")
@@ -212,8 +215,10 @@ class OnnxBackend:
                 f"{artifact_dir}: encoder graph dimension {encoder.dim} != recorded {ref['dim']}"
             )
         encoder = with_lexical(encoder, ref)
-        evidence_slots = ROLE_SLOTS if meta.model.get("score") == "evidence" else 0
-        return cls(encoder, OnnxStep(graphs / STEP_GRAPH, evidence_slots=evidence_slots))
+        members = int(meta.model.get("members", 1))
+        evidence_slots = ROLE_SLOTS * members if meta.model.get("score") == "evidence" else 0
+        step = OnnxStep(graphs / STEP_GRAPH, evidence_slots=evidence_slots, evidence_members=members)
+        return cls(encoder, step)
 
     # Batch and streaming: the shared step loop ---------------------------------------------------
 

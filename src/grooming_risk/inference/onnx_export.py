@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     import torch
 
     from grooming_risk.model.encoder import HFMessageEncoder
-    from grooming_risk.model.sequence import RiskSequenceModel
+    from grooming_risk.model.ensemble import SequenceModel
 
 OPSET = 17
 ENCODINGS = {
@@ -145,7 +145,7 @@ def _pooled_module(model: Any) -> torch.nn.Module:
     return Pooled().eval()
 
 
-def _step_module(model: RiskSequenceModel) -> torch.nn.Module:
+def _step_module(model: SequenceModel) -> torch.nn.Module:
     import torch
 
     class Step(torch.nn.Module):
@@ -180,7 +180,7 @@ def _export_encoder(encoder: HFMessageEncoder, path: Path) -> None:
     )
 
 
-def _export_step(model: RiskSequenceModel, path: Path) -> None:
+def _export_step(model: SequenceModel, path: Path) -> None:
     import torch
 
     cfg = model.config

@@ -21,9 +21,10 @@ from grooming_risk.model.encoder import (
     resolve_encoder_path,
     warm_up,
 )
+from grooming_risk.model.ensemble import SequenceModel, build
 from grooming_risk.model.features import FEATURE_NAMES, ROLE_SLOTS, sequence_inputs
 from grooming_risk.model.lexical import with_lexical
-from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
+from grooming_risk.model.sequence import SequenceModelConfig
 
 # Conversations per GRU batch: sorted by length first, so padding stays small.
 GRU_BATCH = 64
@@ -64,14 +65,17 @@ def build_encoder(meta: ArtifactMeta, artifact_dir: Path) -> MessageEncoder:
 
 def build_sequence_model(
     meta: ArtifactMeta, tensors: dict[str, np.ndarray], artifact_dir: Path
-) -> RiskSequenceModel:
+) -> SequenceModel:
     if list(meta.features) != list(FEATURE_NAMES):
         raise InvalidArtifactError(
             f"{artifact_dir}: the model was trained with features {meta.features}, this version computes "
             f"{list(FEATURE_NAMES)}; retrain the model"
         )
-    config = SequenceModelConfig(**meta.model)
-    model = RiskSequenceModel(config)
+    try:
+        config = SequenceModelConfig(**meta.model)
+        model = build(config)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArtifactError(f"{artifact_dir}: model config {meta.model} is not valid: {exc}") from exc
     state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
     try:
         model.load_state_dict(state, strict=True)
@@ -85,7 +89,7 @@ def build_sequence_model(
 class SequenceBackend:
     supports_streaming = True
 
-    def __init__(self, model: RiskSequenceModel, encoder: MessageEncoder) -> None:
+    def __init__(self, model: SequenceModel, encoder: MessageEncoder) -> None:
         self.model = model
         self.encoder = encoder
         self.step = TorchStep(model)
@@ -138,11 +142,12 @@ class SequenceBackend:
 class TorchStep:
     """One GRU step of the torch model, numpy in and out (a `stepping.Step`)."""
 
-    def __init__(self, model: RiskSequenceModel) -> None:
+    def __init__(self, model: SequenceModel) -> None:
         self.model = model
         self.hidden = model.state_size
         self.n_categories = model.config.n_categories
-        self.evidence_slots = ROLE_SLOTS if model.config.score == "evidence" else 0
+        self.evidence_members = model.config.members
+        self.evidence_slots = ROLE_SLOTS * model.config.members if model.config.score == "evidence" else 0
 
     def __call__(self, x: np.ndarray, h: np.ndarray) -> StepOutputs:
         with torch.inference_mode():

@@ -29,19 +29,21 @@ class Step(Protocol):
     hidden: int
     n_categories: int
     # The last `evidence_slots` numbers of h are per-sender sums of log(1 - evidence) (an
-    # evidence-tied model, model/sequence.py); 0 for a model without them.
+    # evidence-tied model, model/sequence.py); 0 for a model without them. An ensemble of
+    # `evidence_members` models (model/ensemble.py) holds one set of sums per member there.
     evidence_slots: int
+    evidence_members: int
 
     def __call__(self, x: np.ndarray, h: np.ndarray) -> StepOutputs: ...
 
 
 def message_evidence(step: Step, h_old: np.ndarray, h_new: np.ndarray) -> np.ndarray | None:
     """Each row's message evidence, read off the change in its sender's log-survival sum (only the
-    sender's slot moves), so no graph needs an extra output."""
+    sender's slot moves), so no graph needs an extra output; for an ensemble, the members' mean."""
     if not step.evidence_slots:
         return None
     k = step.evidence_slots
-    change = (h_new[..., -k:] - h_old[..., -k:]).sum(axis=-1)
+    change = (h_new[..., -k:] - h_old[..., -k:]).sum(axis=-1) / max(step.evidence_members, 1)
     return np.clip(-np.expm1(change), 0.0, 1.0).astype(np.float32)
 
 

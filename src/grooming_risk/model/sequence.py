@@ -41,6 +41,8 @@ class SequenceModelConfig:
     hidden: int = 128
     dropout: float = 0.2
     score: Literal["gru", "evidence"] = "gru"
+    # Copies of this model averaged in one graph (model/ensemble.py); 1: a single model.
+    members: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +51,10 @@ class SequenceModelConfig:
 class RiskSequenceModel(nn.Module):
     def __init__(self, config: SequenceModelConfig) -> None:
         super().__init__()
+        if config.members != 1:
+            raise ValueError(
+                f"RiskSequenceModel is one member; members={config.members} is built by model.ensemble.build"
+            )
         self.config = config
         h = config.hidden
         self.input = nn.Sequential(
@@ -117,7 +123,8 @@ class RiskSequenceModel(nn.Module):
             heads["evidence_logit"] = logit
             heads["risk_logit"] = self._risk_from_sums(torch.cumsum(log_survival, dim=1))
             # What each message adds to its sender's noisy-OR: the scorer's per-participant risk.
-            heads["message_evidence"] = -torch.expm1(log_survival.sum(dim=-1))
+            heads["log_survival"] = log_survival.sum(dim=-1)
+            heads["message_evidence"] = -torch.expm1(heads["log_survival"])
         return heads
 
     def step(

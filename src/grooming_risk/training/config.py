@@ -119,6 +119,13 @@ class ModelConfig(_Section):
     )
     hidden: int = Field(default=128, ge=4, le=2048)
     dropout: float = Field(default=0.2, ge=0.0, lt=1.0)
+    members: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Sequence models: train this many copies (seeds training.seed, +1, ...) and average "
+        "their risk logits inside one model (model/ensemble.py); each costs a full fit.",
+    )
     c: float = Field(default=4.0, gt=0, description="Inverse regularisation of the baseline's regression.")
 
 
@@ -225,6 +232,10 @@ class TrainConfig(_Section):
             raise ValueError("encoder.finetune and encoder.lexical_dim cannot be combined")
         if self.encoder.finetune and self.encoder.name == BUNDLED_USE:
             raise ValueError("encoder.finetune needs a Hugging Face encoder; the bundled USE is numpy only")
+        if self.model.members > 1 and (self.encoder.finetune or self.model.kind != "sequence"):
+            raise ValueError(
+                "model.members > 1 needs model.kind 'sequence' with a frozen encoder (encoder.finetune false)"
+            )
         return self
 
 

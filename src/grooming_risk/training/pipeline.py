@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from grooming_risk.training.config import TrainConfig, flatten
 from grooming_risk.training.datasets import Datasets, load_datasets
 from grooming_risk.training.embeddings import EmbeddingTable
 from grooming_risk.training.tracking import configure_tracking, log_dataset
+
+if TYPE_CHECKING:
+    from grooming_risk.training.loop import EpochLog
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +106,25 @@ def _model_version(cfg: TrainConfig, run_id: str) -> str:
     return f"{cfg.name}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{run_id[:8]}"
 
 
+def _epoch_logger(metrics_cb: Any, prefix: str) -> Callable[[EpochLog], None]:
+    def log_epoch(e: EpochLog) -> None:
+        metrics_cb(
+            {
+                f"{prefix}train_loss": e.train_loss,
+                f"{prefix}val_loss": e.val_loss,
+                f"{prefix}val_final_auc": e.val_auc,
+            },
+            step=e.epoch,
+        )
+
+    return log_epoch
+
+
 def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: Any) -> tuple[Path, Any]:
     import torch
 
     from grooming_risk.inference.sequence_backend import SequenceBackend
+    from grooming_risk.model.ensemble import EnsembleSequenceModel, SequenceModel
     from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
     from grooming_risk.text.normalize import normalize
     from grooming_risk.training.loop import Example, Trainer, pick_device, seed_everything
@@ -119,16 +138,17 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
         )
     )
     lexical = cfg.encoder.lexical_dim
-    model = RiskSequenceModel(
-        SequenceModelConfig(
-            embed_dim=encoder.dim + lexical,
-            feature_dim=FEATURE_DIM,
-            n_categories=len(RISK_CATEGORIES),
-            hidden=cfg.model.hidden,
-            dropout=cfg.model.dropout,
-            score=cfg.model.score,
-        )
+    member_config = SequenceModelConfig(
+        embed_dim=encoder.dim + lexical,
+        feature_dim=FEATURE_DIM,
+        n_categories=len(RISK_CATEGORIES),
+        hidden=cfg.model.hidden,
+        dropout=cfg.model.dropout,
+        score=cfg.model.score,
     )
+    # The first member is made here, right after seeding, as a single model always was: with
+    # members=1 the weights are the same as before ensembles existed.
+    first = RiskSequenceModel(member_config)
 
     table: EmbeddingTable | None = None
     # What the trained model reads messages through; evaluation reuses it (same vectors, no re-encoding).
@@ -165,7 +185,7 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
             return out
 
         trainer = Trainer(
-            model,
+            first,
             cfg.training,
             device,
             input_fn=input_fn,
@@ -191,19 +211,23 @@ def _fit_sequence(cfg: TrainConfig, data: Datasets, version: str, metrics_cb: An
                 Example(inputs=x, targets=conversation_targets(c)) for x, c in zip(inputs, convs, strict=True)
             ]
 
-        trainer = Trainer(model, cfg.training, device)
+        trainer = Trainer(first, cfg.training, device)
         train_ex, val_ex = examples(data.train), examples(data.tuning)
 
     started = time.perf_counter()
-    trainer.fit(
-        train_ex,
-        val_ex,
-        on_epoch=lambda e: metrics_cb(
-            {"train_loss": e.train_loss, "val_loss": e.val_loss, "val_final_auc": e.val_auc}, step=e.epoch
-        ),
-    )
+    members: list[RiskSequenceModel] = []
+    for i in range(cfg.model.members):
+        if i:
+            # Each further member: its own seed for weights, dropout, noise and batch order.
+            seed = cfg.training.seed + i
+            seed_everything(seed)
+            trainer = Trainer(
+                RiskSequenceModel(member_config), cfg.training.model_copy(update={"seed": seed}), device
+            )
+        trainer.fit(train_ex, val_ex, on_epoch=_epoch_logger(metrics_cb, f"member{i}_" if i else ""))
+        members.append(trainer.model.cpu().eval())
     metrics_cb({"fit_seconds": time.perf_counter() - started})
-    model = trainer.model.cpu().eval()
+    model: SequenceModel = members[0] if len(members) == 1 else EnsembleSequenceModel.of(members).eval()
 
     encoder_ref = encoder.reference()
     if lexical:
