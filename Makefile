@@ -34,7 +34,7 @@ HANDWRITTEN := data/handwritten/eval_v1.jsonl
 HANDWRITTEN_ML := data/handwritten/eval_v2_multilingual.jsonl
 # Hand-written chats by other writers, committed: trained on (configs' data.extra) and validated on
 # (data.val_handwritten); they may choose, the evaluation sets above only report.
-HW_TRAIN := data/handwritten/train_v1.jsonl
+HW_TRAIN := data/handwritten/train_v1.jsonl data/handwritten/train_v2.jsonl
 HW_VAL := data/handwritten/val_v1.jsonl data/handwritten/val_v2.jsonl
 MODELS := artifacts/models
 DEMO := artifacts/demo
