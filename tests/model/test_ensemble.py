@@ -204,3 +204,13 @@ def _conversations(path: Path) -> list:
     from grooming_risk.io.readers import read_conversations
 
     return list(read_conversations(path))
+
+
+def test_the_model_card_names_the_members_and_their_seeds() -> None:
+    from grooming_risk.training.evaluate import _sequence_lines
+
+    [line] = _sequence_lines({"score": "evidence", "hidden": 128, "members": 3}, seed=13)
+    assert "3 members (seeds 13–15)" in line
+    [single] = _sequence_lines({"score": "gru", "hidden": 16}, seed=13)
+    assert "members" not in single
+    assert _sequence_lines({"c": 4.0}, seed=13) == []

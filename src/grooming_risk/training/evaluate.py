@@ -212,6 +212,16 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
 
 
+def _sequence_lines(model: Mapping[str, Any], seed: int) -> list[str]:
+    if "score" not in model:
+        return []
+    members = int(model.get("members", 1))
+    line = f"- sequence model: `{model['score']}` score, hidden size {model.get('hidden')}"
+    if members > 1:
+        line += f"; {members} members (seeds {seed}–{seed + members - 1}) averaged inside the model"
+    return [line]
+
+
 def write_model_card(
     scorer: RiskScorer, reports: Mapping[str, EvaluationReport], data: Datasets, cfg: TrainConfig
 ) -> Path:
@@ -229,6 +239,7 @@ def write_model_card(
         "",
         "## Model",
         f"- kind: `{meta.kind}`; encoder: `{(meta.encoder or {}).get('name', 'none')}`",
+        *_sequence_lines(meta.model, cfg.training.seed),
         f"- calibration: {meta.calibration.method} (T = {meta.calibration.temperature:.3f}, "
         f"bias = {meta.calibration.bias:.3f}), fitted on validation",
         f"- thresholds (fitted on validation): review = {meta.thresholds.review:.4f} (target recall "
