@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -150,15 +150,34 @@ def mlflow_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return uri
 
 
+def save_tiny_artifact(model: Any, encoder_dir: Path, out: Path, version: str) -> Path:
+    """A sequence model (one or an ensemble) saved as an artifact that embeds the tiny encoder."""
+    from grooming_risk.model.artifact import ArtifactMeta, Thresholds, save_artifact
+    from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder
+    from grooming_risk.model.features import FEATURE_NAMES
+
+    encoder = HFMessageEncoder(EncoderSettings(name=str(encoder_dir), max_length=32))
+    meta = ArtifactMeta(
+        kind="sequence",
+        model_version=version,
+        # Low thresholds so that random weights still flag some conversations in plumbing tests.
+        thresholds=Thresholds(**TINY_THRESHOLDS),
+        encoder={**encoder.reference(), "embedded": True},
+        model=model.config.to_dict(),
+        features=list(FEATURE_NAMES),
+    )
+    tensors = {k: v.numpy() for k, v in model.state_dict().items()}
+    return save_artifact(out, meta, tensors, encoder_dir=encoder_dir)
+
+
 @pytest.fixture(scope="session")
 def tiny_artifact(tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained sequence-model artifact on the tiny encoder: for plumbing tests of front ends."""
     import torch
 
     from grooming_risk.contract.taxonomy import RISK_CATEGORIES
-    from grooming_risk.model.artifact import ArtifactMeta, Thresholds, save_artifact
     from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder
-    from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES
+    from grooming_risk.model.features import FEATURE_DIM
     from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
     torch.manual_seed(1)
@@ -166,17 +185,6 @@ def tiny_artifact(tiny_encoder_dir: Path, tmp_path_factory: pytest.TempPathFacto
     model = RiskSequenceModel(
         SequenceModelConfig(encoder.dim, FEATURE_DIM, len(RISK_CATEGORIES), hidden=16)
     ).eval()
-    reference = {**encoder.reference(), "embedded": True}
-    meta = ArtifactMeta(
-        kind="sequence",
-        model_version="tiny-test-1",
-        # Low thresholds so that random weights still flag some conversations in plumbing tests.
-        thresholds=Thresholds(**TINY_THRESHOLDS),
-        encoder=reference,
-        model=model.config.to_dict(),
-        features=list(FEATURE_NAMES),
-    )
-    tensors = {k: v.numpy() for k, v in model.state_dict().items()}
-    return save_artifact(
-        tmp_path_factory.mktemp("artifact") / "tiny", meta, tensors, encoder_dir=tiny_encoder_dir
+    return save_tiny_artifact(
+        model, tiny_encoder_dir, tmp_path_factory.mktemp("artifact") / "tiny", "tiny-test-1"
     )

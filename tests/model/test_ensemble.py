@@ -113,10 +113,8 @@ def test_onnx_export_of_an_ensemble_matches_torch(tiny_encoder_dir: Path, tmp_pa
     pytest.importorskip("onnxruntime")
     from grooming_risk.inference.onnx_export import export_onnx
     from grooming_risk.inference.scorer import RiskScorer
-    from grooming_risk.model.artifact import ArtifactMeta, Thresholds, save_artifact
     from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder
-    from grooming_risk.model.features import FEATURE_NAMES
-    from tests.conftest import TINY_THRESHOLDS, toy_conversations
+    from tests.conftest import save_tiny_artifact, toy_conversations
     from tests.parity import RISK_TOLERANCE, assert_same_senders
 
     encoder = HFMessageEncoder(EncoderSettings(name=str(tiny_encoder_dir), max_length=32))
@@ -128,16 +126,7 @@ def test_onnx_export_of_an_ensemble_matches_torch(tiny_encoder_dir: Path, tmp_pa
         )
         members.append(RiskSequenceModel(config).eval())
     ensemble = EnsembleSequenceModel.of(members).eval()
-    meta = ArtifactMeta(
-        kind="sequence",
-        model_version="tiny-ensemble-1",
-        thresholds=Thresholds(**TINY_THRESHOLDS),
-        encoder={**encoder.reference(), "embedded": True},
-        model=ensemble.config.to_dict(),
-        features=list(FEATURE_NAMES),
-    )
-    tensors = {k: v.numpy() for k, v in ensemble.state_dict().items()}
-    source = save_artifact(tmp_path / "torch", meta, tensors, encoder_dir=tiny_encoder_dir)
+    source = save_tiny_artifact(ensemble, tiny_encoder_dir, tmp_path / "torch", "tiny-ensemble-1")
     export_onnx(source, tmp_path / "onnx", encoding="none")
     convs = toy_conversations(1)
     torch_scorer, onnx_scorer = RiskScorer.load(source), RiskScorer.load(tmp_path / "onnx")
@@ -160,6 +149,7 @@ def test_training_an_ensemble_logs_every_member_and_saves_one_model(
     tiny_encoder_dir: Path, mlflow_tracking: str, tmp_path: Path
 ) -> None:
     from grooming_risk.inference.scorer import RiskScorer
+    from grooming_risk.io.readers import read_conversations
     from grooming_risk.training.config import load_config
     from grooming_risk.training.pipeline import train
     from tests.model.test_end_to_end import CONFIGS, _write_splits
@@ -197,13 +187,7 @@ def test_training_an_ensemble_logs_every_member_and_saves_one_model(
     run = mlflow.search_runs(experiment_names=[cfg.mlflow.experiment], output_format="list")[0]
     history = {k for k in run.data.metrics if k.startswith("member1_")}
     assert history == {"member1_train_loss", "member1_val_loss", "member1_val_final_auc"}
-    assert len(scorer.score(_conversations(paths["test"]))) > 0
-
-
-def _conversations(path: Path) -> list:
-    from grooming_risk.io.readers import read_conversations
-
-    return list(read_conversations(path))
+    assert len(scorer.score(list(read_conversations(paths["test"])))) > 0
 
 
 def test_the_model_card_names_the_members_and_their_seeds() -> None:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES
-from grooming_risk.model.features import FEATURE_DIM, FEATURE_NAMES, ROLE_SLOTS
+from grooming_risk.model.features import FEATURE_DIM, ROLE_SLOTS
 from grooming_risk.model.sequence import RiskSequenceModel, SequenceModelConfig
 
 EMBED = 12
@@ -85,25 +85,15 @@ def test_onnx_export_of_an_evidence_model_matches_torch(tiny_encoder_dir: Path, 
     pytest.importorskip("onnxruntime")
     from grooming_risk.inference.onnx_export import export_onnx
     from grooming_risk.inference.scorer import RiskScorer
-    from grooming_risk.model.artifact import ArtifactMeta, Thresholds, save_artifact
     from grooming_risk.model.encoder import EncoderSettings, HFMessageEncoder
-    from tests.conftest import TINY_THRESHOLDS, toy_conversations
+    from tests.conftest import save_tiny_artifact, toy_conversations
     from tests.parity import RISK_TOLERANCE, assert_same_senders
 
     torch.manual_seed(2)
     encoder = HFMessageEncoder(EncoderSettings(name=str(tiny_encoder_dir), max_length=32))
     config = SequenceModelConfig(encoder.dim, FEATURE_DIM, len(RISK_CATEGORIES), hidden=16, score="evidence")
     model = RiskSequenceModel(config).eval()
-    meta = ArtifactMeta(
-        kind="sequence",
-        model_version="tiny-evidence-1",
-        thresholds=Thresholds(**TINY_THRESHOLDS),
-        encoder={**encoder.reference(), "embedded": True},
-        model=model.config.to_dict(),
-        features=list(FEATURE_NAMES),
-    )
-    tensors = {k: v.numpy() for k, v in model.state_dict().items()}
-    source = save_artifact(tmp_path / "torch", meta, tensors, encoder_dir=tiny_encoder_dir)
+    source = save_tiny_artifact(model, tiny_encoder_dir, tmp_path / "torch", "tiny-evidence-1")
     export_onnx(source, tmp_path / "onnx", encoding="none")
     convs = toy_conversations(1)
     torch_scorer, onnx_scorer = RiskScorer.load(source), RiskScorer.load(tmp_path / "onnx")
