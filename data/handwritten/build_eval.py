@@ -4,7 +4,8 @@
 - `eval_v2_multilingual.jsonl` (Spanish, French, German; one file per language) from source_v2/;
 - `train_v1.jsonl` (English, for training) from source_train/, one file per writer;
 - `val_v1.jsonl` (English, for validation) from source_val/, one file per writer;
-- `train_v2.jsonl` and `val_v2.jsonl`, the same from source_train2/ and source_val2/.
+- `train_v2.jsonl` and `val_v2.jsonl`, the same from source_train2/ and source_val2/;
+- `train_v3.jsonl` from source_train3/ (hard negatives on calls and meet-ups).
 
 The conversations are written by hand, one block each, in a plain-text markup that is easier to
 read and review than JSON (see README.md, "Source format"). This script only parses that markup,
@@ -93,6 +94,17 @@ SETS: dict[str, EvalSet] = {
         "hwt2-",
         20261204,
         {f"en_t{i}.txt": "en" for i in range(6, 9)},
+    ),
+    # Three more English writers, alone from a brief on what the model got wrong: hard negatives
+    # where people who know each other arrange calls, meet-ups and ordinary photos (and some risky
+    # chats, so that a voice is not a shortcut for "benign"). Training only.
+    "train3": EvalSet(
+        "train3",
+        tuple(HERE / "source_train3" / f"en_t{i}.txt" for i in range(9, 12)),
+        HERE / "train_v3.jsonl",
+        "hwt3-",
+        20261206,
+        {f"en_t{i}.txt": "en" for i in range(9, 12)},
     ),
     "val2": EvalSet(
         "val2",

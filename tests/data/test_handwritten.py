@@ -28,6 +28,7 @@ EVAL_SETS = {
     "train": ROOT / "data" / "handwritten" / "train_v1.jsonl",
     "val": ROOT / "data" / "handwritten" / "val_v1.jsonl",
     "train2": ROOT / "data" / "handwritten" / "train_v2.jsonl",
+    "train3": ROOT / "data" / "handwritten" / "train_v3.jsonl",
     "val2": ROOT / "data" / "handwritten" / "val_v2.jsonl",
 }
 BUILDER = ROOT / "data" / "handwritten" / "build_eval.py"
@@ -38,9 +39,10 @@ SHAPE = {
     "train": (140, 30, 20),
     "val": (85, 18, 12),
     "train2": (85, 18, 12),
+    "train3": (100, 18, 12),
     "val2": (115, 25, 18),
 }
-TRAINING, VALIDATION = ("train", "train2"), ("val", "val2")
+TRAINING, VALIDATION = ("train", "train2", "train3"), ("val", "val2")
 
 # Spelled out here rather than imported so that this test keeps guarding the data on its own.
 BLOCKLIST = re.compile(

@@ -18,6 +18,7 @@ SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (
     ("chitchat-", "real"),
     ("hwt-", "handwritten"),
     ("hwt2-", "handwritten"),
+    ("hwt3-", "handwritten"),
 )
 
 
