@@ -34,10 +34,8 @@ HANDWRITTEN := data/handwritten/eval_v1.jsonl
 HANDWRITTEN_ML := data/handwritten/eval_v2_multilingual.jsonl
 # Hand-written chats by other writers, committed: trained on (configs' data.extra) and validated on
 # (data.val_handwritten); they may choose, the evaluation sets above only report.
-HW_TRAIN := data/handwritten/train_v1.jsonl
-HW_VAL := data/handwritten/val_v1.jsonl
-# Four more validation writers' chats (val_v2): reported by `make evaluate`, not yet in the recipe.
-HW_VAL2 := data/handwritten/val_v2.jsonl
+HW_TRAIN := data/handwritten/train_v1.jsonl data/handwritten/train_v2.jsonl data/handwritten/train_v3.jsonl
+HW_VAL := data/handwritten/val_v1.jsonl data/handwritten/val_v2.jsonl
 MODELS := artifacts/models
 DEMO := artifacts/demo
 N ?= 4000
@@ -99,7 +97,7 @@ train: $(MODELS)/default/grooming_risk.json  ## Train the default model (configs
 
 evaluate: train baseline  ## Evaluate the default model beside the baseline into MLflow.
 	$(GR) evaluate --model $(MODELS)/default --baseline $(MODELS)/baseline --card \
-		--data $(HANDWRITTEN) --data $(HANDWRITTEN_ML) --data $(VAL) $(addprefix --data ,$(HW_VAL) $(HW_VAL2)) --data $(REAL_TEST)
+		--data $(HANDWRITTEN) --data $(HANDWRITTEN_ML) --data $(VAL) $(addprefix --data ,$(HW_VAL)) --data $(REAL_TEST)
 
 promote: train  ## Candidate vs champion on validation only (unseen writers, generated and hand-written; real-chat false alarms).
 	$(GR) promote --data $(VAL) $(addprefix --data ,$(HW_VAL)) --real $(REAL_VAL)
