@@ -45,6 +45,21 @@ class EvalSet:
     languages: dict[str, str]  # source file name -> language
 
 
+def _english_writers(
+    name: str, folder: str, stem: str, numbers: range, output: str, id_prefix: str, shuffle_seed: int
+) -> EvalSet:
+    """A set of English writers' files, one per writer: `<folder>/<stem><n>.txt`."""
+    files = [f"{stem}{i}.txt" for i in numbers]
+    return EvalSet(
+        name,
+        tuple(HERE / folder / f for f in files),
+        HERE / output,
+        id_prefix,
+        shuffle_seed,
+        dict.fromkeys(files, "en"),
+    )
+
+
 SETS: dict[str, EvalSet] = {
     "v1": EvalSet(
         "v1",
@@ -55,7 +70,7 @@ SETS: dict[str, EvalSet] = {
         HERE / "eval_v1.jsonl",
         "hw-",
         20241107,
-        {n: "en" for n in ("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt")},
+        dict.fromkeys(("grooming.txt", "sextortion.txt", "benign_hard.txt", "benign_plain.txt"), "en"),
     ),
     # Written natively, one writer per language, by writers who never saw the generator's banks.
     "v2": EvalSet(
@@ -68,52 +83,23 @@ SETS: dict[str, EvalSet] = {
     ),
     # Not evaluation sets: written the same way by eight other English writers (one file each), who
     # saw neither the sets above nor each other's work. Five write for training, three for validation.
-    "train": EvalSet(
-        "train",
-        tuple(HERE / "source_train" / f"en_t{i}.txt" for i in range(1, 6)),
-        HERE / "train_v1.jsonl",
-        "hwt-",
-        20261202,
-        {f"en_t{i}.txt": "en" for i in range(1, 6)},
+    "train": _english_writers(
+        "train", "source_train", "en_t", range(1, 6), "train_v1.jsonl", "hwt-", 20261202
     ),
-    "val": EvalSet(
-        "val",
-        tuple(HERE / "source_val" / f"en_v{i}.txt" for i in range(1, 4)),
-        HERE / "val_v1.jsonl",
-        "hwv-",
-        20261203,
-        {f"en_v{i}.txt": "en" for i in range(1, 4)},
-    ),
+    "val": _english_writers("val", "source_val", "en_v", range(1, 4), "val_v1.jsonl", "hwv-", 20261203),
     # Seven more English writers, working alone from a brief that asked for chats as real ones are
     # (short, indirect, spread-out signs; hard negatives a keyword filter would flag): four validate,
     # three train.
-    "train2": EvalSet(
-        "train2",
-        tuple(HERE / "source_train2" / f"en_t{i}.txt" for i in range(6, 9)),
-        HERE / "train_v2.jsonl",
-        "hwt2-",
-        20261204,
-        {f"en_t{i}.txt": "en" for i in range(6, 9)},
+    "train2": _english_writers(
+        "train2", "source_train2", "en_t", range(6, 9), "train_v2.jsonl", "hwt2-", 20261204
     ),
     # Three more English writers, alone from a brief on what the model got wrong: hard negatives
     # where people who know each other arrange calls, meet-ups and ordinary photos (and some risky
     # chats, so that a voice is not a shortcut for "benign"). Training only.
-    "train3": EvalSet(
-        "train3",
-        tuple(HERE / "source_train3" / f"en_t{i}.txt" for i in range(9, 12)),
-        HERE / "train_v3.jsonl",
-        "hwt3-",
-        20261206,
-        {f"en_t{i}.txt": "en" for i in range(9, 12)},
+    "train3": _english_writers(
+        "train3", "source_train3", "en_t", range(9, 12), "train_v3.jsonl", "hwt3-", 20261206
     ),
-    "val2": EvalSet(
-        "val2",
-        tuple(HERE / "source_val2" / f"en_v{i}.txt" for i in range(4, 8)),
-        HERE / "val_v2.jsonl",
-        "hwv2-",
-        20261205,
-        {f"en_v{i}.txt": "en" for i in range(4, 8)},
-    ),
+    "val2": _english_writers("val2", "source_val2", "en_v", range(4, 8), "val_v2.jsonl", "hwv2-", 20261205),
 }
 
 CATEGORY_CODES = {
