@@ -16,9 +16,8 @@ SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (
     ("syn-", "synthetic"),
     ("wov-", "woven"),
     ("chitchat-", "real"),
-    ("hwt-", "handwritten"),
-    ("hwt2-", "handwritten"),
-    ("hwt3-", "handwritten"),
+    # Every hand-written training set's ids begin with "hwt" (hwt-, hwt2-, ...: build_eval.py).
+    ("hwt", "handwritten"),
 )
 
 
