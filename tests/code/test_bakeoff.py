@@ -166,3 +166,20 @@ def test_speed_is_measured_on_a_warmed_up_onnx_export(
     assert warmed, "the scorer was timed without warm_up"
     assert speed["onnx_messages_per_s"] > 0
     assert speed["stream_ms_per_message"] > 0
+
+
+def test_the_model_card_carries_the_bakeoff_summary_or_says_how_to_get_it(tmp_path: Path) -> None:
+    from grooming_risk.training.evaluate import _selection_lines
+
+    report = tmp_path / "BAKEOFF.md"
+    missing = "\n".join(_selection_lines(report))
+    assert "## Model selection (bake-off)" in missing
+    assert "No bake-off summary" in missing
+    assert "make bakeoff" in missing
+    report.write_text(
+        "# Bake-off\n\n| candidate | val |\n|---|---|\n| evidence-use | 0.99 |\n", encoding="utf-8"
+    )
+    present = "\n".join(_selection_lines(report))
+    assert "| evidence-use | 0.99 |" in present
+    assert "No bake-off summary" not in present
+    assert _selection_lines(None) == []
