@@ -126,3 +126,25 @@ def test_a_failed_save_leaves_the_previous_artifact_whole(
     )
     assert load_artifact(tmp_path / "a")[0].model_version == "v2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+def test_a_model_trained_on_other_text_preparation_loads_with_a_warning(
+    tiny_artifact: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from grooming_risk.text.normalize import TEXT_PREP_VERSION
+
+    assert load_artifact(tiny_artifact)[0].versions["text_prep"] == str(TEXT_PREP_VERSION)
+    with caplog.at_level("WARNING", logger="grooming_risk.inference.scorer"):
+        RiskScorer.load(tiny_artifact)
+    assert "text prepared" not in caplog.text
+
+    art = _copy(tiny_artifact, tmp_path)
+    meta = json.loads((art / META_FILE).read_text())
+    del meta["versions"]["text_prep"]  # written before the version was recorded
+    (art / META_FILE).write_text(json.dumps(meta))
+    with caplog.at_level("WARNING", logger="grooming_risk.inference.scorer"):
+        RiskScorer.load(art)
+    assert (
+        f"trained on text prepared by version 1; this grooming-risk prepares text with version {TEXT_PREP_VERSION}"
+        in caplog.text
+    )

@@ -367,7 +367,8 @@ def export_onnx(
                 "step_graph": STEP_GRAPH,
                 "training": meta.config,
             },
-            versions=_versions(),
+            # The text preparation is the source model's: that is what its weights learned from.
+            versions={**_versions(), "text_prep": meta.versions.get("text_prep", "1")},
         )
         # The source weights travel along (they are small): they record exactly what was exported
         # and satisfy the artifact format, whose loader verifies weights.safetensors.

@@ -12,6 +12,7 @@ calibration and evidence are applied here and nowhere else.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,15 @@ from grooming_risk.contract.assessment import Assessment
 from grooming_risk.contract.conversation import Conversation, Message
 from grooming_risk.inference.assessment_builder import AssessmentBuilder, BuilderState
 from grooming_risk.inference.backend import Backend, Trajectory
-from grooming_risk.model.artifact import ArtifactMeta, InvalidArtifactError, find_artifact_dir, load_artifact
+from grooming_risk.model.artifact import (
+    ArtifactMeta,
+    InvalidArtifactError,
+    find_artifact_dir,
+    load_artifact,
+    text_prep_mismatch,
+)
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ENV = "GROOMING_RISK_MODEL"
 DEFAULT_MODEL_DIR = Path("artifacts/models/default")
@@ -104,6 +113,8 @@ class RiskScorer:
     def load(cls, uri: str | Path | None = None) -> RiskScorer:
         directory = resolve_model_uri(uri or default_model_uri())
         meta, tensors = load_artifact(directory)
+        if (mismatch := text_prep_mismatch(meta)) is not None:
+            log.warning("%s: %s", directory, mismatch)
         backend: Backend
         if meta.kind == "sequence":
             try:

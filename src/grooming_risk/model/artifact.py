@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from grooming_risk import __version__
 from grooming_risk.contract.taxonomy import RISK_CATEGORIES, Label
 from grooming_risk.data.cards import file_sha256
+from grooming_risk.text.normalize import TEXT_PREP_VERSION
 
 META_FILE = "grooming_risk.json"
 WEIGHTS_FILE = "weights.safetensors"
@@ -102,13 +103,29 @@ class ArtifactMeta(BaseModel):
 def _library_versions() -> dict[str, str]:
     import importlib.metadata as md
 
-    out = {"grooming_risk": __version__}
-    for pkg in ("torch", "transformers", "scikit-learn", "safetensors"):
+    out = {"grooming_risk": __version__, "text_prep": str(TEXT_PREP_VERSION)}
+    for pkg in ("torch", "transformers", "scikit-learn", "safetensors", "emoji"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             continue
     return out
+
+
+def text_prep_mismatch(meta: ArtifactMeta) -> str | None:
+    """Why `meta`'s model may score worse with this version's text preparation, or None.
+
+    The model learned from text prepared one way (`normalize`); fed text prepared another way it
+    still runs, but its figures no longer hold. Artifacts from before the version was recorded had 1.
+    """
+    trained = meta.versions.get("text_prep", "1")
+    if trained == str(TEXT_PREP_VERSION):
+        return None
+    return (
+        f"model {meta.model_version} was trained on text prepared by version {trained}; this "
+        f"grooming-risk prepares text with version {TEXT_PREP_VERSION} (see text/normalize.py), so "
+        "its measured figures may not hold: retrain it"
+    )
 
 
 def save_artifact(

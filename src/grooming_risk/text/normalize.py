@@ -2,6 +2,12 @@
 
 "s n a p", "sn4pch4t", "t.e.l.e.g.r.a.m", zero-width joiners, Cyrillic look-alikes and full-width
 letters all mean the same thing to a child reading them; the encoder should see them the same way.
+Emoji are folded too: every run of them becomes one neutral face, so "see u at 6 😂" and "see u
+at 6 😅" reach the model as the same text. Emoji set the tone of a message, but the warning signs this
+project scores are behaviours written in words (asking an age, asking for secrecy, moving apps); a
+model left to read emoji learns whichever ones the training chats happened to sprinkle, and a swap
+moved the score of an ordinary chat by 0.07 (tests/model/test_behaviour.py). The cost: a request made
+by emoji alone ("📸?") loses its object; the words and the conversation around it still count.
 The original text is kept for display: reviewers need to see what was actually written.
 """
 
@@ -12,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import emoji
+
 # Zero-width and other invisible format characters used to split words.
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
@@ -19,6 +27,16 @@ _INVISIBLE = re.compile(
 # Variation selectors choose emoji or text style ("❤️"): removed, but not a sign of evasion.
 _VARIATION = re.compile("[\ufe00-\ufe0f]")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
+
+# Bumped whenever `normalize` changes what the encoder sees: an artifact records the version it was
+# trained with (model/artifact.py), and loading one trained with another version warns.
+# 1: evasion tricks undone; 2: emoji folded to one neutral face.
+TEXT_PREP_VERSION = 2
+
+EMOJI_PLACEHOLDER = "🙂"
+_KEYCAP = re.compile("([0-9#*])\ufe0f?\u20e3")
+# Spaces, joiners and style selectors left between two emoji belong to the run.
+_PLACEHOLDER_RUN = re.compile(f"{EMOJI_PLACEHOLDER}(?:[\\s\u200d\ufe0f]*{EMOJI_PLACEHOLDER})*")
 
 # Look-alike letters from other scripts folded to the Latin letter they imitate.
 # fmt: off
@@ -130,15 +148,24 @@ def _unleet(match: re.Match[str]) -> str:
     return folded if folded in APP_LEXICON else token
 
 
+def fold_emoji(text: str) -> str:
+    """Every run of emoji (skin tones and flags included) as one neutral face; keycap digits
+    ("1️⃣3️⃣") as the digits they show, since they spell ages and numbers."""
+    marked = emoji.replace_emoji(_KEYCAP.sub(r"\1", text), replace=EMOJI_PLACEHOLDER)
+    return _PLACEHOLDER_RUN.sub(EMOJI_PLACEHOLDER, marked)
+
+
 @lru_cache(maxsize=65536)
 def normalize(text: str) -> NormalizedText:
-    """NFKC, invisible characters removed, look-alikes folded, spaced and leet app names joined.
+    """NFKC, invisible characters removed, look-alikes folded, spaced and leet app names joined,
+    emoji folded.
 
     `obfuscated` is True when any evasion trick beyond Unicode compatibility forms was undone,
     which is itself a weak warning sign and is given to the model as a feature.
     """
     step = unicodedata.normalize("NFKC", text)
-    step = _VARIATION.sub("", _CONTROL.sub(" ", step))
+    # Before invisible characters go: the joiner inside "👨‍👩‍👧" is part of the emoji, not a trick.
+    step = _VARIATION.sub("", fold_emoji(_CONTROL.sub(" ", step)))
     no_invisible = _INVISIBLE.sub("", step)
     folded = no_invisible.translate(_HOMOGLYPHS)
     joined = _SPACED.sub(_despace, folded)
