@@ -52,6 +52,8 @@ def test_fp32_export_matches_torch(tiny_artifact: Path, onnx_fp32: Path) -> None
     assert onnx_scorer.meta.thresholds == torch_scorer.meta.thresholds
     assert onnx_scorer.meta.calibration == torch_scorer.meta.calibration
     assert onnx_scorer.model_version == "tiny-test-1+onnx"
+    # The export reads text as its source model learned it: it carries the source's preparation.
+    assert onnx_scorer.meta.versions["text_prep"] == torch_scorer.meta.versions["text_prep"]
     convs = toy_conversations()
     expected, got = torch_scorer.score(convs), onnx_scorer.score(convs)
     assert _max_diff([a.risk_by_message for a in expected], [a.risk_by_message for a in got]) < 1e-4

@@ -151,6 +151,8 @@ def _unleet(match: re.Match[str]) -> str:
 def fold_emoji(text: str) -> str:
     """Every run of emoji (skin tones and flags included) as one neutral face; keycap digits
     ("1️⃣3️⃣") as the digits they show, since they spell ages and numbers."""
+    if text.isascii():  # most chat lines: no emoji possible, skip the table lookup
+        return text
     marked = emoji.replace_emoji(_KEYCAP.sub(r"\1", text), replace=EMOJI_PLACEHOLDER)
     return _PLACEHOLDER_RUN.sub(EMOJI_PLACEHOLDER, marked)
 
