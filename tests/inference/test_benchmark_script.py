@@ -109,3 +109,13 @@ def test_use_threads_benchmark_prints_every_way_and_the_vector_gap(tmp_path: Pat
     for way in ("threads", "processes"):
         gap = done.stdout.split(f"largest vector difference, one core vs shards in {way}: ")[1].split()[0]
         assert float(gap) < 1e-6  # rounding from regrouped micro-batches, nothing more
+
+
+def test_text_prep_benchmark_prints_both_rows_and_the_ratio(tmp_path: Path) -> None:
+    data = tmp_path / "convs.jsonl"
+    write_records(data, toy_conversations(4))
+    args = [sys.executable, str(ROOT / "benchmarks" / "text_prep.py"), "--data", str(data), "--repeats", "1"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("| without folding (baseline) |", "| with folding |", "| ratio with / without |"):
+        assert row in done.stdout, row
