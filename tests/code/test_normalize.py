@@ -53,7 +53,7 @@ def test_emoji_and_short_slang_are_not_evasion(raw: str) -> None:
 )
 def test_swapping_emoji_does_not_change_what_the_encoder_sees(a: str, b: str) -> None:
     assert normalize(a).text == normalize(b).text
-    assert normalize(a).text != normalize(a.split(" ")[0]).text  # the emoji are folded, not dropped
+    assert normalize(a).text.endswith(" 🙂")  # the emoji are folded to one face, not dropped
 
 
 def test_joined_emoji_are_not_evasion_but_joined_words_still_are() -> None:
